@@ -19,11 +19,23 @@ func gemmSerial(m, n int) bool { return ((m+63)/64)*((n+63)/64) < 4 }
 // allocating. A sweep runs one cell per core, so a product that spawns its own
 // goroutines only adds contention; gonum's Dgemm does so for large outputs,
 // which Gemm avoids by splitting the output into strips. A product with one
-// output column is done as a matrix-vector product.
+// output column is done as a matrix-vector product, and so is each row of a
+// product with few output columns and a long inner dimension.
 func Gemm(tA, tB blas.Transpose, alpha float64, a, b blas64.General, beta float64, c blas64.General) {
 	if c.Cols == 1 && tB == blas.NoTrans {
 		blas64.Gemv(tA, alpha, a, blas64.Vector{N: b.Rows, Inc: b.Stride, Data: b.Data},
 			beta, blas64.Vector{N: c.Rows, Inc: c.Stride, Data: c.Data})
+		return
+	}
+	if tA == blas.NoTrans && tB == blas.NoTrans && c.Cols <= 16 && a.Cols >= 64 {
+		// Few output columns and a long inner dimension (W B at MNIST size):
+		// gonum's kernel would do an axpy of length c.Cols per inner index;
+		// a transposed matrix-vector product per row is about three times
+		// faster.
+		for i := range c.Rows {
+			blas64.Gemv(blas.Trans, alpha, b, blas64.Vector{N: a.Cols, Inc: 1, Data: a.Data[i*a.Stride:]},
+				beta, blas64.Vector{N: c.Cols, Inc: 1, Data: c.Data[i*c.Stride:]})
+		}
 		return
 	}
 	if gemmSerial(c.Rows, c.Cols) {

@@ -1,0 +1,36 @@
+// Package models implements the error-propagation rules of Podlaski &
+// Machens (NeurIPS 2020), "Biological credit assignment through dynamic
+// inversion of feedforward networks": backpropagation (BP), feedback
+// alignment (FA), pseudo-backprop (PBP), non-dynamic inversion (NDI), dynamic
+// inversion (DI) and single-loop dynamic inversion (SDI), with the feedback
+// initialisations and diagnostics of the paper.
+//
+// # Rules
+//
+// A Propagator carries an error delta (nOut x batch, one column per example)
+// back across one layer with forward matrix W (nOut x nIn) and feedback B
+// (nIn x nOut), giving nIn x batch. An SDIPropagator does the same across two
+// stacked layers at once. A batch of one column is the single-example form;
+// DI and SDI integrate every column of a batch together, one matrix product
+// per Euler step.
+//
+// The transfer derivative f' of the layer below is applied by the rule when
+// the caller passes it (dh), except for DI with tanh g, whose loop inverts
+// the nonlinearity itself so that its answer is already a pre-activation
+// error. SDI never applies it.
+//
+// # Ownership
+//
+// A Propagator owns the workspace of one layer shape and batch size. After
+// its first call it allocates nothing; it must not be shared between
+// goroutines. The matrices passed to it are only read, except dst.
+//
+// # Numerics
+//
+// The rules follow SCIENCE.md, the project's restatement of the paper's code,
+// and agree with that code to rounding (testdata/reference). Two shortcuts
+// are exact in exact arithmetic and tested against the literal computation:
+// linear DI with fewer outputs than inputs integrates its loop in the output
+// dimension, and minimum-norm least squares take Cholesky or LU fast paths
+// when the problem is well conditioned (see linalg.LeastSquares).
+package models

@@ -1,0 +1,135 @@
+package models
+
+import (
+	"errors"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"gonum.org/v1/gonum/mat"
+
+	"dinv/linalg"
+)
+
+func TestInitFeedback(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 5))
+	w := randDense(rng, 10, 20, 0.5)
+	b := mat.NewDense(20, 10, nil)
+	p := mat.NewDense(20, 10, nil)
+	linalg.PinvTo(p, w)
+	var wp mat.Dense
+	wp.Mul(w, p)
+	if !mat.EqualApprox(&wp, eye(10), 1e-12) {
+		t.Fatal("pinv: W W⁺ != I")
+	}
+	cases := []struct {
+		f    Feedback
+		want func(i, j int) float64
+	}{
+		{Feedback{Type: NegTranspose}, func(i, j int) float64 { return -w.At(j, i) }},
+		{Feedback{Type: NegTranspose, Gain: 50}, func(i, j int) float64 { return -50 * w.At(j, i) }},
+		{Feedback{Type: Transpose}, func(i, j int) float64 { return w.At(j, i) }},
+		{Feedback{Type: Pseudoinv}, func(i, j int) float64 { return p.At(i, j) }},
+		{Feedback{Type: NegPseudoinv, Gain: 2}, func(i, j int) float64 { return -2 * p.At(i, j) }},
+		{Feedback{Type: Sign}, func(i, j int) float64 { return math.Copysign(1, w.At(j, i)) }},
+		{Feedback{Type: NegSign}, func(i, j int) float64 { return -math.Copysign(1, w.At(j, i)) }},
+	}
+	for _, c := range cases {
+		if _, err := InitFeedbackTo(b, w, c.f, rng, nil); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 20 {
+			for j := range 10 {
+				if got, want := b.At(i, j), c.want(i, j); math.Abs(got-want) > 1e-12 {
+					t.Fatalf("%v gain %v: B[%d,%d] = %v, want %v", c.f.Type, c.f.Gain, i, j, got, want)
+				}
+			}
+		}
+	}
+	// Random: within the scale, not constant, and reproducible from the seed.
+	for _, s := range []float64{0, 0.01} {
+		f := Feedback{Type: Random, Scale: s}
+		InitFeedbackTo(b, w, f, rand.New(rand.NewPCG(9, 9)), nil)
+		lim := f.scale()
+		if mx := mat.Max(b); mx > lim || mx < lim/2 || mat.Min(b) < -lim {
+			t.Errorf("random scale %v: range [%v, %v]", lim, mat.Min(b), mx)
+		}
+		again := mat.NewDense(20, 10, nil)
+		InitFeedbackTo(again, w, f, rand.New(rand.NewPCG(9, 9)), nil)
+		if !mat.Equal(b, again) {
+			t.Errorf("random: not reproducible from the seed")
+		}
+	}
+}
+
+// optim starts small and random and ends stable for the leak it was asked.
+func TestInitFeedbackOptim(t *testing.T) {
+	rng := rand.New(rand.NewPCG(2, 5))
+	w := randDense(rng, 10, 20, 0.5)
+	b := mat.NewDense(20, 10, nil)
+	res, err := InitFeedbackTo(b, w, Feedback{Type: Optim}, rng, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lm := linalg.LambdaMaxFull(w, b, 0); !(lm < 0) || math.Abs(lm-res.LambdaMax) > 1e-10 {
+		t.Errorf("lambda_max %v (reported %v)", lm, res.LambdaMax)
+	}
+	// A failing optimisation is reported, not hidden.
+	_, err = InitFeedbackTo(b, w, Feedback{Type: Optim, SSA: linalg.SSAParams{LR: 1e-9, MaxIters: 1, MinIters: 1}, Scale: 3}, rng, nil)
+	if !errors.Is(err, linalg.ErrNotStable) {
+		t.Errorf("got %v, want ErrNotStable", err)
+	}
+}
+
+func TestParseNames(t *testing.T) {
+	for _, k := range Kinds() {
+		if got, err := ParseKind(k.String()); err != nil || got != k {
+			t.Errorf("ParseKind(%q) = %v, %v", k, got, err)
+		}
+	}
+	for _, f := range FeedbackTypes() {
+		if got, err := ParseFeedback(f.String()); err != nil || got != f {
+			t.Errorf("ParseFeedback(%q) = %v, %v", f, got, err)
+		}
+	}
+	if _, err := ParseKind("BPP"); err == nil || err.Error() != `unknown model_type "BPP" (valid: BP, FA, PBP, NDI, DI, SDI)` {
+		t.Errorf("ParseKind(BPP): %v", err)
+	}
+	if _, err := ParseFeedback("negtranspose"); err == nil {
+		t.Error("ParseFeedback(negtranspose): no error")
+	}
+}
+
+func TestAngles(t *testing.T) {
+	if got := VecAngle([]float64{1, 0}, []float64{0, 2}); math.Abs(got-90) > 1e-12 {
+		t.Errorf("orthogonal: %v", got)
+	}
+	// One ulp of the cosine near -1 moves the angle by ~1e-6 degrees.
+	if got := VecAngle([]float64{1, 2}, []float64{-2, -4}); math.Abs(got-180) > 2e-5 {
+		t.Errorf("antiparallel: %v", got)
+	}
+	rng := rand.New(rand.NewPCG(3, 5))
+	w := randDense(rng, 10, 20, 0.5)
+	if got := AngleBNegWT(negT(w), w); got > 1e-5 {
+		t.Errorf("B = -Wᵀ: %v degrees", got)
+	}
+	b := mat.NewDense(20, 10, nil)
+	b.Copy(w.T())
+	if got := AngleBNegWT(b, w); math.Abs(got-180) > 1e-5 {
+		t.Errorf("B = Wᵀ: %v degrees", got)
+	}
+	var negW mat.Dense
+	negW.Scale(-1, w)
+	b = randDense(rng, 20, 10, 0.5)
+	if a, m := AngleBNegWT(b, w), MatAngle(b, &negW); math.Abs(a-m) > 1e-12 {
+		t.Errorf("AngleBNegWT %v != MatAngle(B, -W) %v", a, m)
+	}
+}
+
+func eye(n int) *mat.Dense {
+	m := mat.NewDense(n, n, nil)
+	for i := range n {
+		m.Set(i, i, 1)
+	}
+	return m
+}

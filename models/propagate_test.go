@@ -1,0 +1,254 @@
+package models
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"gonum.org/v1/gonum/mat"
+
+	"dinv/linalg"
+)
+
+func randDense(rng *rand.Rand, r, c int, s float64) *mat.Dense {
+	m := mat.NewDense(r, c, nil)
+	for i := range r {
+		for j := range c {
+			m.Set(i, j, s*(2*rng.Float64()-1))
+		}
+	}
+	return m
+}
+
+func negT(w *mat.Dense) *mat.Dense {
+	r, c := w.Dims()
+	b := mat.NewDense(c, r, nil)
+	b.Scale(-1, w.T())
+	return b
+}
+
+// relDiff returns max|a-b| / max|b|.
+func relDiff(a, b mat.Matrix) float64 {
+	r, c := b.Dims()
+	var d, s float64
+	for i := range r {
+		for j := range c {
+			d = max(d, math.Abs(a.At(i, j)-b.At(i, j)))
+			s = max(s, math.Abs(b.At(i, j)))
+		}
+	}
+	return d / s
+}
+
+func propagate(r Rule, w, b, delta, dh *mat.Dense) *mat.Dense {
+	nOut, nIn := w.Dims()
+	_, bs := delta.Dims()
+	dst := mat.NewDense(nIn, bs, nil)
+	NewPropagator(r, nIn, nOut, bs).PropagateTo(dst, w, b, delta, dh)
+	return dst
+}
+
+// Shapes with more inputs than outputs, fewer, and equal.
+var testShapes = [][2]int{{20, 10}, {10, 20}, {10, 10}, {30, 10}}
+
+// BP and FA are their formulas.
+func TestBPAndFA(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, sh := range testShapes {
+		nIn, nOut := sh[0], sh[1]
+		w, b := randDense(rng, nOut, nIn, 0.5), randDense(rng, nIn, nOut, 0.5)
+		delta, dh := randDense(rng, nOut, 3, 1), randDense(rng, nIn, 3, 1)
+		var want mat.Dense
+		want.Mul(w.T(), delta)
+		want.MulElem(&want, dh)
+		if d := relDiff(propagate(Rule{Kind: BP}, w, nil, delta, dh), &want); d > 1e-14 {
+			t.Errorf("BP %v: off by %.3g", sh, d)
+		}
+		want.Mul(b, delta)
+		want.MulElem(&want, dh)
+		if d := relDiff(propagate(Rule{Kind: FA}, w, b, delta, dh), &want); d > 1e-14 {
+			t.Errorf("FA %v: off by %.3g", sh, d)
+		}
+	}
+}
+
+// With B = -Wᵀ and alpha = 0, NDI is PBP (W⁺ = -Wᵀ(-W Wᵀ)⁻¹ for full row
+// rank W, and (-WᵀW)⁻¹(-Wᵀ) for full column rank).
+func TestNDINegTransposeIsPBP(t *testing.T) {
+	rng := rand.New(rand.NewPCG(2, 2))
+	for _, sh := range testShapes {
+		nIn, nOut := sh[0], sh[1]
+		w := randDense(rng, nOut, nIn, 0.5)
+		delta := randDense(rng, nOut, 4, 1)
+		ndi := propagate(Rule{Kind: NDI}, w, negT(w), delta, nil)
+		pbp := propagate(Rule{Kind: PBP}, w, nil, delta, nil)
+		if d := relDiff(ndi, pbp); d > 1e-11 {
+			t.Errorf("%v: NDI(B=-Wᵀ, alpha=0) differs from PBP by %.3g", sh, d)
+		}
+	}
+}
+
+// The fixed point of linear DI is NDI: integrate long enough and they agree.
+func TestLinearDIFixedPointIsNDI(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 2))
+	for _, sh := range testShapes {
+		nIn, nOut := sh[0], sh[1]
+		w := randDense(rng, nOut, nIn, 0.5)
+		delta := randDense(rng, nOut, 2, 1)
+		for _, alpha := range []float64{0.05, 0.5} {
+			b := negT(w)
+			r := Rule{Kind: DI, Leak: alpha, TSteps: 20000}
+			if lm := linalg.LambdaMax(w, b, alpha); !(lm < -1e-3) {
+				t.Fatalf("%v: test wants a stable loop, lambda_max %v", sh, lm)
+			}
+			di := propagate(r, w, b, delta, nil)
+			ndi := propagate(Rule{Kind: NDI, Leak: alpha}, w, b, delta, nil)
+			if d := relDiff(di, ndi); d > 1e-9 {
+				t.Errorf("%v alpha %v: DI fixed point differs from NDI by %.3g", sh, alpha, d)
+			}
+		}
+	}
+}
+
+// The reduction of the linear loop to the output dimension must agree with
+// the direct loop.
+func TestReducedLinearDIMatchesDirect(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 2))
+	for _, sh := range [][2]int{{20, 10}, {1000, 10}, {30, 1}} {
+		nIn, nOut := sh[0], sh[1]
+		w := randDense(rng, nOut, nIn, 0.05)
+		delta := randDense(rng, nOut, 3, 1)
+		for _, b := range []*mat.Dense{negT(w), randDense(rng, nIn, nOut, 0.5)} {
+			r := Rule{Kind: DI, Leak: 0.01}
+			p := NewPropagator(r, nIn, nOut, 3)
+			if !p.reduced() {
+				t.Fatalf("%v: expected the reduced loop", sh)
+			}
+			got := mat.NewDense(nIn, 3, nil)
+			p.PropagateTo(got, w, b, delta, nil)
+			q := NewPropagator(r, nIn, nOut, 3)
+			q.noReduce = true
+			want := mat.NewDense(nIn, 3, nil)
+			q.PropagateTo(want, w, b, delta, nil)
+			if d := relDiff(got, want); !(d <= 1e-9) {
+				t.Errorf("%v: reduced loop differs from direct by %.3g", sh, d)
+			}
+		}
+	}
+}
+
+// A minibatch is the rule applied column by column.
+func TestBatchEqualsColumns(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 2))
+	const bs = 5
+	for _, sh := range testShapes {
+		nIn, nOut := sh[0], sh[1]
+		w := randDense(rng, nOut, nIn, 0.3)
+		b := negT(w)
+		delta, dh := randDense(rng, nOut, bs, 1), randDense(rng, nIn, bs, 1)
+		for _, r := range allRules() {
+			batch := propagate(r, w, b, delta, dh)
+			p := NewPropagator(r, nIn, nOut, bs)
+			col := mat.NewDense(nIn, 1, nil)
+			for j := range bs {
+				d := mat.DenseCopyOf(delta.Slice(0, nOut, j, j+1))
+				h := mat.DenseCopyOf(dh.Slice(0, nIn, j, j+1))
+				p.PropagateTo(col, w, b, d, h)
+				if diff := relDiff(col, batch.Slice(0, nIn, j, j+1)); diff > 1e-12 {
+					t.Errorf("%v %v: column %d differs from the batch by %.3g", sh, r, j, diff)
+				}
+			}
+		}
+	}
+}
+
+func allRules() []Rule {
+	return []Rule{
+		{Kind: BP}, {Kind: FA}, {Kind: PBP},
+		{Kind: NDI, Leak: 0.01}, {Kind: NDI},
+		{Kind: DI, Leak: 0.01}, {Kind: DI, Leak: 0.01, G: Tanh},
+	}
+}
+
+// After the first call no rule allocates, for one example and for a minibatch.
+func TestPropagateNoAllocs(t *testing.T) {
+	rng := rand.New(rand.NewPCG(6, 2))
+	for _, sh := range [][3]int{{1000, 10, 1}, {20, 10, 1}, {10, 20, 1}, {500, 250, 100}, {30, 250, 100}} {
+		nIn, nOut, bs := sh[0], sh[1], sh[2]
+		w := randDense(rng, nOut, nIn, 0.01)
+		b := randDense(rng, nIn, nOut, 0.01)
+		delta, dh := randDense(rng, nOut, bs, 1), randDense(rng, nIn, bs, 1)
+		dst := mat.NewDense(nIn, bs, nil)
+		for _, r := range allRules() {
+			if bs > 1 && r.Kind == DI {
+				r.TSteps = 5 // the loop is the same every step
+			}
+			p := NewPropagator(r, nIn, nOut, bs)
+			if a := testing.AllocsPerRun(3, func() { p.PropagateTo(dst, w, b, delta, dh) }); a != 0 {
+				t.Errorf("%v %+v: %v allocations per call", sh, r, a)
+			}
+		}
+	}
+	w1, w2 := randDense(rng, 20, 30, 0.3), randDense(rng, 10, 20, 0.3)
+	b := randDense(rng, 30, 10, 0.3)
+	delta := randDense(rng, 10, 4, 1)
+	d1, d2 := mat.NewDense(30, 4, nil), mat.NewDense(20, 4, nil)
+	for _, g := range []Transfer{Linear, Tanh} {
+		p := NewSDIPropagator(Rule{Kind: SDI, G: g, Leak: 0.01}, 30, 20, 10, 4)
+		if a := testing.AllocsPerRun(3, func() { p.PropagateTo(d1, d2, w1, w2, b, delta) }); a != 0 {
+			t.Errorf("SDI %v: %v allocations per call", g, a)
+		}
+	}
+}
+
+// DI with tanh g ignores dh (its answer is in pre-activation space); every
+// other rule multiplies by it.
+func TestTransferDerivative(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 2))
+	w := randDense(rng, 10, 20, 0.3)
+	b := negT(w)
+	delta := randDense(rng, 10, 1, 1)
+	dh := randDense(rng, 20, 1, 1)
+	for _, r := range allRules() {
+		with, without := propagate(r, w, b, delta, dh), propagate(r, w, b, delta, nil)
+		want := mat.DenseCopyOf(without)
+		if !(r.Kind == DI && r.G == Tanh) {
+			want.MulElem(want, dh)
+		}
+		if !mat.Equal(with, want) {
+			t.Errorf("%+v: dh applied wrongly", r)
+		}
+	}
+}
+
+// SDI's fixed point with linear g: the loop settles where r1 = B rz,
+// r2 = W1 r1 and W2 r2 - alpha rz = delta.
+func TestSDIFixedPoint(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 2))
+	w1, w2 := randDense(rng, 20, 30, 0.3), randDense(rng, 10, 20, 0.3)
+	var w21 mat.Dense
+	w21.Mul(w2, w1)
+	b := negT(&w21) // B = -(W2 W1)ᵀ
+	delta := randDense(rng, 10, 1, 1)
+	d1, d2 := mat.NewDense(30, 1, nil), mat.NewDense(20, 1, nil)
+	const alpha = 0.1
+	NewSDIPropagator(Rule{Kind: SDI, Leak: alpha, TSteps: 40000}, 30, 20, 10, 1).PropagateTo(d1, d2, w1, w2, b, delta)
+	// r1 = B rz with (W2 W1 B - alpha I) rz = delta.
+	var k mat.Dense
+	k.Mul(&w21, b)
+	for i := range 10 {
+		k.Set(i, i, k.At(i, i)-alpha)
+	}
+	var rz, want1, want2 mat.Dense
+	if err := rz.Solve(&k, delta); err != nil {
+		t.Fatal(err)
+	}
+	want1.Mul(b, &rz)
+	want2.Mul(w1, &want1)
+	if d := relDiff(d1, &want1); d > 1e-8 {
+		t.Errorf("r1 off by %.3g", d)
+	}
+	if d := relDiff(d2, &want2); d > 1e-8 {
+		t.Errorf("r2 off by %.3g", d)
+	}
+}
