@@ -1,0 +1,198 @@
+package models
+
+import (
+	"math"
+	"math/rand/v2"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/mat"
+
+	"dinv/linalg"
+)
+
+// Layer is one dense layer: a = W h + b, h' = F(a).
+type Layer struct {
+	W    *mat.Dense // nOut x nIn
+	Bias []float64  // nOut, or nil for a layer without biases
+	F    Transfer
+}
+
+// Network is a feedforward network of dense layers. With Softmax the output
+// is softmax(a_L) (the last layer's F is then ignored).
+type Network struct {
+	Layers  []Layer
+	Softmax bool
+}
+
+// NetSpec describes a network's shape: Sizes[0] inputs, then one layer per
+// further size, with transfer Transfers[l] for layer l (len(Sizes)-1 of them).
+type NetSpec struct {
+	Sizes     []int
+	Transfers []Transfer
+	Bias      bool
+	Softmax   bool
+}
+
+// NewNetwork returns a network of spec's shape with zero weights.
+func NewNetwork(spec NetSpec) *Network {
+	if len(spec.Sizes) < 2 || len(spec.Transfers) != len(spec.Sizes)-1 {
+		panic("models: network needs at least one layer and one transfer per layer")
+	}
+	n := &Network{Softmax: spec.Softmax}
+	for l := 1; l < len(spec.Sizes); l++ {
+		ly := Layer{W: mat.NewDense(spec.Sizes[l], spec.Sizes[l-1], nil), F: spec.Transfers[l-1]}
+		if spec.Bias {
+			ly.Bias = make([]float64, spec.Sizes[l])
+		}
+		n.Layers = append(n.Layers, ly)
+	}
+	return n
+}
+
+// Sizes returns the layer sizes, input first.
+func (n *Network) Sizes() []int {
+	s := []int{n.Layers[0].W.RawMatrix().Cols}
+	for _, l := range n.Layers {
+		s = append(s, l.W.RawMatrix().Rows)
+	}
+	return s
+}
+
+// Clone returns a deep copy.
+func (n *Network) Clone() *Network {
+	c := &Network{Softmax: n.Softmax, Layers: make([]Layer, len(n.Layers))}
+	for i, l := range n.Layers {
+		c.Layers[i] = Layer{W: mat.DenseCopyOf(l.W), F: l.F}
+		if l.Bias != nil {
+			c.Layers[i].Bias = append([]float64(nil), l.Bias...)
+		}
+	}
+	return c
+}
+
+// InitUniform draws every weight from uniform(-scale, scale), layer by
+// layer in row-major order; biases too when biasScale > 0, else they are 0.
+func (n *Network) InitUniform(rng *rand.Rand, scale, biasScale float64) {
+	for _, l := range n.Layers {
+		fillUniform(l.W.RawMatrix().Data, rng, scale)
+		if biasScale > 0 {
+			fillUniform(l.Bias, rng, biasScale)
+		} else {
+			clear(l.Bias)
+		}
+	}
+}
+
+// InitOrthogonal sets each W to the first rows or columns of a
+// Haar-distributed random orthogonal matrix (the autoencoder's
+// 'orthogonal' initialisation); biases are 0.
+func (n *Network) InitOrthogonal(rng *rand.Rand) {
+	for _, l := range n.Layers {
+		r, c := l.W.Dims()
+		k := max(r, c)
+		g := mat.NewDense(k, k, nil)
+		for i := range k {
+			for j := range k {
+				g.Set(i, j, rng.NormFloat64())
+			}
+		}
+		var qr mat.QR
+		qr.Factorize(g)
+		var q, rr mat.Dense
+		qr.QTo(&q)
+		qr.RTo(&rr)
+		// Haar measure: fix the signs by the diagonal of R.
+		for j := range k {
+			if rr.At(j, j) < 0 {
+				for i := range k {
+					q.Set(i, j, -q.At(i, j))
+				}
+			}
+		}
+		l.W.Copy(q.Slice(0, r, 0, c))
+		clear(l.Bias)
+	}
+}
+
+func fillUniform(x []float64, rng *rand.Rand, s float64) {
+	for i := range x {
+		x[i] = s * (2*rng.Float64() - 1)
+	}
+}
+
+// forward holds the activations of one batch.
+type forward struct {
+	a, h []*mat.Dense // per layer: pre-activation and output, n_l x bs
+}
+
+func newForward(sizes []int, bs int) *forward {
+	f := &forward{}
+	for _, s := range sizes[1:] {
+		f.a = append(f.a, mat.NewDense(s, bs, nil))
+		f.h = append(f.h, mat.NewDense(s, bs, nil))
+	}
+	return f
+}
+
+// run computes every layer's activations for the input columns x (n0 x bs)
+// and returns the output (h of the last layer, softmax applied if any).
+func (f *forward) run(n *Network, x *mat.Dense) *mat.Dense {
+	in := x.RawMatrix()
+	for l, ly := range n.Layers {
+		a, h := f.a[l].RawMatrix(), f.h[l].RawMatrix()
+		linalg.Gemm(blas.NoTrans, blas.NoTrans, 1, ly.W.RawMatrix(), in, 0, a)
+		if ly.Bias != nil {
+			for i, b := range ly.Bias {
+				row := a.Data[i*a.Stride : i*a.Stride+a.Cols]
+				for j := range row {
+					row[j] += b
+				}
+			}
+		}
+		last := l == len(n.Layers)-1
+		switch {
+		case last && n.Softmax:
+			softmaxColumns(h, a)
+		case ly.F == Tanh:
+			linalg.Tanh(h.Data[:len(a.Data)], a.Data)
+		default:
+			copy(h.Data, a.Data)
+		}
+		in = h
+	}
+	return f.h[len(n.Layers)-1]
+}
+
+// softmaxColumns sets each column of h to the softmax of a's column.
+func softmaxColumns(h, a blas64.General) {
+	for j := range a.Cols {
+		mx := math.Inf(-1)
+		for i := range a.Rows {
+			mx = max(mx, a.Data[i*a.Stride+j])
+		}
+		var sum float64
+		for i := range a.Rows {
+			e := math.Exp(a.Data[i*a.Stride+j] - mx)
+			h.Data[i*h.Stride+j] = e
+			sum += e
+		}
+		for i := range a.Rows {
+			h.Data[i*h.Stride+j] /= sum
+		}
+	}
+}
+
+// derivTo sets dst to the transfer derivative of layer l at its
+// pre-activation (1 - h² for tanh), and reports false for a linear layer
+// (whose derivative is 1 and need not be applied).
+func (f *forward) derivTo(dst *mat.Dense, n *Network, l int) bool {
+	if n.Layers[l].F != Tanh {
+		return false
+	}
+	h, d := f.h[l].RawMatrix(), dst.RawMatrix()
+	for i, v := range h.Data[:h.Rows*h.Cols] {
+		d.Data[i] = 1 - v*v
+	}
+	return true
+}

@@ -1,0 +1,232 @@
+package models
+
+import (
+	"context"
+	"math"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/mat"
+
+	"dinv/linalg"
+)
+
+func init() {
+	register(&Experiment{
+		Name: "linear_regression",
+		Doc:  "Fig. 3a-f: a 30-20-10 linear network learns a random linear teacher online",
+		defaults: func() Params {
+			p := baseParams()
+			p.Sizes = []int{30, 20, 10}
+			p.NumIters = 2000
+			p.Eta = 0.01
+			p.Clip = []float64{10}
+			p.SkipFirst = true
+			return p
+		},
+		run: runLinear,
+	})
+	register(&Experiment{
+		Name: "nonlinear_regression",
+		Doc:  "Fig. 3g-k: a 30-20-10-10 tanh network with biases learns a teacher of its own shape",
+		defaults: func() Params {
+			p := baseParams()
+			p.Sizes = []int{30, 20, 10, 10}
+			p.NumIters = 10000
+			p.Eta = 0.01
+			p.Bias = true
+			p.BiasInit = 0.01
+			p.Clip = []float64{1, 1}
+			p.ClipFrom = 1
+			p.SSALR, p.SSAMax, p.SSAMin = 0.5, 2000, 100
+			return p
+		},
+		run: runNonlinear,
+	})
+}
+
+// runLinear is the linear regression of Fig. 3a-f. The teacher T is
+// uniform(-1, 1); the error recorded every iteration is the sum of squared
+// errors over the whole data set, computed exactly as
+// ||(T - W_L...W_1) X||_F² = trace(D S Dᵀ) with D = T - W_L...W_1 and
+// S = X Xᵀ, which costs no pass over the data.
+func runLinear(ctx context.Context, _ Env, p Params, m Model, seed uint64, rec Recorder) (Result, error) {
+	nIn, nOut, n := p.Sizes[0], p.Sizes[len(p.Sizes)-1], p.NumIters
+	rng := stream(seed, streamData)
+	teacher := mat.NewDense(nOut, nIn, nil)
+	fillUniform(teacher.RawMatrix().Data, rng, 1)
+	x := mat.NewDense(nIn, n, nil)
+	for i := range x.RawMatrix().Data {
+		x.RawMatrix().Data[i] = rng.NormFloat64()
+	}
+	var y, s mat.Dense
+	y.Mul(teacher, x)
+	s.Mul(x, x.T())
+
+	spec := NetSpec{Sizes: p.Sizes, Transfers: make([]Transfer, len(p.Sizes)-1), Bias: p.Bias}
+	net, t, err := newRun(p, m, seed, spec, true)
+	if err != nil {
+		return t.failed(), err
+	}
+	order := stream(seed, streamOrder).Perm(n)
+	xk, yk := mat.NewDense(nIn, 1, nil), mat.NewDense(nOut, 1, nil)
+	next := func(k int) (*mat.Dense, *mat.Dense) {
+		j := order[k]
+		for i := range nIn {
+			xk.RawMatrix().Data[i] = x.At(i, j)
+		}
+		for i := range nOut {
+			yk.RawMatrix().Data[i] = y.At(i, j)
+		}
+		return xk, yk
+	}
+	if p.Bias {
+		// The trace identity needs a bias-free network: evaluate directly.
+		eval := regressionEval(net, x, &y, rec)
+		return trainLoop(ctx, t, p, n, rec, next, eval)
+	}
+	le := newLinearError(net, teacher, &s)
+	eval := func(k int) (float64, float64, bool, error) {
+		e := le.sse()
+		rec.Record(k, MetricTrainError, 0, e)
+		return e, math.NaN(), isFinite(e), nil
+	}
+	return trainLoop(ctx, t, p, n, rec, next, eval)
+}
+
+// newRun builds a network with the seed's initial weights and the trainer
+// of model m on it.
+func newRun(p Params, m Model, seed uint64, spec NetSpec, diagPBP bool) (*Network, *trainer, error) {
+	net := NewNetwork(spec)
+	if p.Init == "orthogonal" {
+		net.InitOrthogonal(stream(seed, streamInit))
+	} else {
+		net.InitUniform(stream(seed, streamInit), p.InitScale, p.BiasInit)
+	}
+	t, err := newTrainer(net, m, p.spec(m, diagPBP), stream(seed, streamFeedback))
+	return net, t, err
+}
+
+// linearError computes the data-set error of a linear network in closed
+// form, without allocating.
+type linearError struct {
+	net     *Network
+	teacher *mat.Dense
+	s       *mat.Dense
+	prod    []*mat.Dense // prod[l] = W_l ... W_0
+	ds      *mat.Dense
+}
+
+func newLinearError(net *Network, teacher, s *mat.Dense) *linearError {
+	le := &linearError{net: net, teacher: teacher, s: s}
+	nIn := net.Layers[0].W.RawMatrix().Cols
+	for _, l := range net.Layers {
+		le.prod = append(le.prod, mat.NewDense(l.W.RawMatrix().Rows, nIn, nil))
+	}
+	le.ds = mat.NewDense(teacher.RawMatrix().Rows, nIn, nil)
+	return le
+}
+
+func (le *linearError) sse() float64 {
+	p := le.net.Layers[0].W.RawMatrix()
+	for l := 1; l < len(le.net.Layers); l++ {
+		q := le.prod[l].RawMatrix()
+		linalg.Gemm(blas.NoTrans, blas.NoTrans, 1, le.net.Layers[l].W.RawMatrix(), p, 0, q)
+		p = q
+	}
+	last := le.prod[len(le.prod)-1]
+	if len(le.net.Layers) == 1 {
+		last.Copy(le.net.Layers[0].W)
+	}
+	d := last.RawMatrix() // D = T - P, in place
+	t := le.teacher.RawMatrix()
+	for i := range d.Data {
+		d.Data[i] = t.Data[i] - d.Data[i]
+	}
+	ds := le.ds.RawMatrix()
+	linalg.Gemm(blas.NoTrans, blas.NoTrans, 1, d, le.s.RawMatrix(), 0, ds)
+	var e float64
+	for i, v := range ds.Data {
+		e += v * d.Data[i]
+	}
+	return e
+}
+
+// regressionEval returns an evaluator of the sum of squared errors of net on
+// the data set (x, y), one column per example, in chunks of columns.
+func regressionEval(net *Network, x, y *mat.Dense, rec Recorder) func(int) (float64, float64, bool, error) {
+	const chunk = 1000
+	_, n := x.Dims()
+	bs := min(chunk, n)
+	full, rest := newForward(net.Sizes(), bs), newForward(net.Sizes(), max(1, n%bs))
+	var xs mat.Dense
+	return func(k int) (float64, float64, bool, error) {
+		var e float64
+		for j := 0; j < n; j += bs {
+			c := min(bs, n-j)
+			viewColsTo(&xs, x, j, c)
+			fw := full
+			if c != bs {
+				fw = rest
+			}
+			out := fw.run(net, &xs).RawMatrix()
+			yr := y.RawMatrix()
+			for i := range out.Rows {
+				for jj := range c {
+					d := yr.Data[i*yr.Stride+j+jj] - out.Data[i*out.Stride+jj]
+					e += d * d
+				}
+			}
+		}
+		rec.Record(k, MetricTrainError, 0, e)
+		return e, math.NaN(), isFinite(e), nil
+	}
+}
+
+// viewColsTo makes v a view of columns j..j+c of m.
+func viewColsTo(v, m *mat.Dense, j, c int) {
+	r := m.RawMatrix()
+	v.SetRawMatrix(blas64.General{Rows: r.Rows, Cols: c, Stride: r.Stride, Data: r.Data[j:]})
+}
+
+// runNonlinear is the nonlinear regression of Fig. 3g-k: a teacher network
+// of the student's shape (weights and biases uniform(-init_scale,
+// init_scale)) labels standard normal inputs; the error over the whole data
+// set is recorded every eval_every iterations.
+func runNonlinear(ctx context.Context, _ Env, p Params, m Model, seed uint64, rec Recorder) (Result, error) {
+	nIn, nOut, n := p.Sizes[0], p.Sizes[len(p.Sizes)-1], p.NumIters
+	tr := make([]Transfer, len(p.Sizes)-1)
+	for i := range len(tr) - 1 {
+		tr[i] = Tanh
+	}
+	spec := NetSpec{Sizes: p.Sizes, Transfers: tr, Bias: p.Bias}
+	// Teacher and inputs from the data stream.
+	rng := stream(seed, streamData)
+	teacher := NewNetwork(spec)
+	teacher.InitUniform(rng, p.InitScale, p.BiasInit)
+	x := mat.NewDense(nIn, n, nil)
+	for i := range x.RawMatrix().Data {
+		x.RawMatrix().Data[i] = rng.NormFloat64()
+	}
+	y := mat.NewDense(nOut, n, nil)
+	fw := newForward(p.Sizes, n)
+	y.Copy(fw.run(teacher, x))
+
+	net, t, err := newRun(p, m, seed, spec, false)
+	if err != nil {
+		return t.failed(), err
+	}
+	order := stream(seed, streamOrder).Perm(n)
+	xk, yk := mat.NewDense(nIn, 1, nil), mat.NewDense(nOut, 1, nil)
+	next := func(k int) (*mat.Dense, *mat.Dense) {
+		j := order[k]
+		for i := range nIn {
+			xk.RawMatrix().Data[i] = x.At(i, j)
+		}
+		for i := range nOut {
+			yk.RawMatrix().Data[i] = y.At(i, j)
+		}
+		return xk, yk
+	}
+	return trainLoop(ctx, t, p, n, rec, next, regressionEval(net, x, y, rec))
+}

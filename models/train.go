@@ -1,0 +1,461 @@
+package models
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/mat"
+
+	"dinv/linalg"
+)
+
+// Model is the learning rule of one run and how its feedback starts: what a
+// sweep's model entry names.
+type Model struct {
+	Name     string
+	Kind     Kind
+	Feedback FeedbackType
+	Leak     float64 // alpha
+	Gain     float64 // fback_gain; 0 means 1
+	Scale    float64 // fback_scale; 0 means the experiment's default
+}
+
+// Recorder receives the points a run records. Layers are numbered as the
+// forward matrices, from 0 at the input; a metric that belongs to no layer
+// has layer 0.
+type Recorder interface {
+	Record(step int, metric string, layer int, value float64)
+}
+
+// The metric names a run records.
+const (
+	MetricTrainError    = "train_error"
+	MetricTestError     = "test_error"
+	MetricLambdaMax     = "lambda_max"
+	MetricAngleBNegWT   = "angle_B_negWT"
+	MetricAngleDeltaNDI = "angle_delta_NDI"
+	MetricAngleDeltaPBP = "angle_delta_PBP"
+)
+
+// Status says how a run ended.
+type Status int
+
+// The statuses of a finished run. A failed run returns an error instead.
+const (
+	OK       Status = iota
+	Diverged        // NaN or Inf in the weights or the error: a result, not a failure
+)
+
+func (s Status) String() string {
+	if s == Diverged {
+		return "diverged"
+	}
+	return "ok"
+}
+
+// Result summarises a finished run.
+type Result struct {
+	Status          Status
+	Steps           int     // training steps taken (examples, or minibatches)
+	DivergedAt      int     // the step at which divergence was seen, if Diverged
+	FinalTrainError float64 // NaN when not measured
+	FinalTestError  float64 // NaN when not measured
+	SSARuns         int     // stability optimisations run (initial and re-stabilising)
+	SSARetries      int     // of which restarted from a fresh random B
+}
+
+// ErrSSA is wrapped by the error of a run whose feedback could not be made
+// stable, even from fresh random starting points.
+var ErrSSA = errors.New("models: stability optimisation failed")
+
+// trainSpec is what a trainer needs beyond the network and the model.
+type trainSpec struct {
+	batch     int
+	eta       float64
+	wDecay    float64
+	normDelW  bool
+	clip      []float64 // clip[l]: largest norm of delta[l] (per example), 0 = none
+	clipFrom  int       // first step at which clipping applies
+	g         Transfer  // g inside DI and SDI loops
+	dt        float64
+	tsteps    int
+	ssa       linalg.SSAParams
+	ssaTries  int // fresh random starts after a failed optimisation
+	fbScale   float64
+	optimLeak float64 // the alpha optim feedback is first optimised for
+	diagEvery int     // record DI/SDI diagnostics every this many steps (0: never)
+	diagPBP   bool    // also record the angle to PBP's delta
+}
+
+// trainer owns every buffer of one run: after construction, a step
+// allocates nothing.
+type trainer struct {
+	net  *Network
+	m    Model
+	spec trainSpec
+	rng  *rand.Rand // feedback and SSA restarts
+
+	fb    []*mat.Dense   // fb[l]: feedback of layer l (nIn x nOut), nil if unused
+	props []*Propagator  // props[l] carries delta[l] to delta[l-1]
+	sdi   *SDIPropagator // SDI: across the last two layers
+	fw    *forward
+	delta []*mat.Dense // delta[l]: error at the output of layer l, n_l x batch
+	dh    []*mat.Dense
+	dw    []*mat.Dense // for norm_delw and minibatches
+	stab  []*linalg.Stability
+	opt   []*linalg.Optimizer
+
+	// Diagnostics.
+	ndi, pbp   []*Propagator
+	sdiW       *mat.Dense   // W2 W1 for SDI's NDI comparison
+	diagBuf    []*mat.Dense // diagBuf[l] shaped like delta[l]
+	ssaRuns    int
+	ssaRetries int
+}
+
+func newTrainer(net *Network, m Model, spec trainSpec, fbRng *rand.Rand) (*trainer, error) {
+	L := len(net.Layers)
+	sizes := net.Sizes()
+	t := &trainer{net: net, m: m, spec: spec, rng: fbRng,
+		fb: make([]*mat.Dense, L), props: make([]*Propagator, L),
+		stab: make([]*linalg.Stability, L), opt: make([]*linalg.Optimizer, L),
+		ndi: make([]*Propagator, L), pbp: make([]*Propagator, L),
+		fw: newForward(sizes, spec.batch),
+	}
+	for l := range L {
+		t.delta = append(t.delta, mat.NewDense(sizes[l+1], spec.batch, nil))
+		t.dh = append(t.dh, mat.NewDense(sizes[l+1], spec.batch, nil))
+		t.dw = append(t.dw, mat.NewDense(sizes[l+1], sizes[l], nil))
+	}
+	rule := Rule{Kind: m.Kind, Leak: m.Leak, G: spec.g, DT: spec.dt, TSteps: spec.tsteps}
+	if m.Kind == SDI {
+		if L < 3 {
+			panic("models: SDI needs at least three layers") // Params.validate rejects it first
+		}
+		n1, n2, n3 := sizes[L-2], sizes[L-1], sizes[L]
+		t.sdi = NewSDIPropagator(rule, n1, n2, n3, spec.batch)
+		t.sdiW = mat.NewDense(n3, n1, nil)
+		t.fb[L-1] = mat.NewDense(n1, n3, nil)
+		for l := 1; l < L-2; l++ { // layers below the SDI pair propagate with BP
+			t.props[l] = NewPropagator(Rule{Kind: BP}, sizes[l], sizes[l+1], spec.batch)
+		}
+	} else {
+		for l := 1; l < L; l++ {
+			t.props[l] = NewPropagator(rule, sizes[l], sizes[l+1], spec.batch)
+			if m.Kind.UsesFeedback() {
+				t.fb[l] = mat.NewDense(sizes[l], sizes[l+1], nil)
+			}
+			if m.Kind == DI {
+				t.stab[l] = linalg.NewStability(sizes[l], sizes[l+1])
+				if spec.diagEvery > 0 {
+					t.ndi[l] = NewPropagator(Rule{Kind: NDI, Leak: m.Leak}, sizes[l], sizes[l+1], spec.batch)
+					if spec.diagPBP {
+						t.pbp[l] = NewPropagator(Rule{Kind: PBP}, sizes[l], sizes[l+1], spec.batch)
+					}
+				}
+			}
+		}
+	}
+	if spec.diagEvery > 0 && (m.Kind == DI || m.Kind == SDI) {
+		for l := range L {
+			t.diagBuf = append(t.diagBuf, mat.NewDense(sizes[l+1], spec.batch, nil))
+		}
+		if m.Kind == SDI {
+			t.ndi[L-1] = NewPropagator(Rule{Kind: NDI, Leak: m.Leak}, sizes[L-2], sizes[L], spec.batch)
+		}
+	}
+	// On failure the trainer is still returned, for its SSA counts.
+	return t, t.initFeedback()
+}
+
+// failed is the Result of a run that failed before or while training.
+func (t *trainer) failed() Result {
+	return Result{FinalTrainError: math.NaN(), FinalTestError: math.NaN(), SSARuns: t.ssaRuns, SSARetries: t.ssaRetries}
+}
+
+// initFeedback draws every layer's feedback from the initial weights.
+func (t *trainer) initFeedback() error {
+	L := len(t.net.Layers)
+	f := Feedback{Type: t.m.Feedback, Scale: t.m.Scale, Gain: t.m.Gain, Leak: t.spec.optimLeak, SSA: t.spec.ssa}
+	if f.Scale == 0 && f.Type == Random {
+		f.Scale = t.spec.fbScale
+	}
+	if t.m.Kind == SDI {
+		// One loop across the last two layers: B = -W1ᵀ W2ᵀ for
+		// neg-transpose (with gain), -B1 B2 of the two layers' optimised
+		// matrices for optim, else the type applied to the product W2 W1.
+		w1, w2 := t.net.Layers[L-2].W, t.net.Layers[L-1].W
+		var w21 mat.Dense
+		w21.Mul(w2, w1)
+		if t.m.Feedback != Optim {
+			_, err := t.initLayer(t.fb[L-1], &w21, f)
+			return err
+		}
+		b1 := mat.NewDense(w1.RawMatrix().Cols, w1.RawMatrix().Rows, nil)
+		b2 := mat.NewDense(w2.RawMatrix().Cols, w2.RawMatrix().Rows, nil)
+		if _, err := t.initLayer(b1, w1, f); err != nil {
+			return err
+		}
+		if _, err := t.initLayer(b2, w2, f); err != nil {
+			return err
+		}
+		t.fb[L-1].Mul(b1, b2)
+		t.fb[L-1].Scale(-1, t.fb[L-1])
+		return nil
+	}
+	for l := 1; l < L; l++ {
+		if t.fb[l] == nil {
+			continue
+		}
+		if _, err := t.initLayer(t.fb[l], t.net.Layers[l].W, f); err != nil {
+			return fmt.Errorf("layer %d: %w", l, err)
+		}
+	}
+	return nil
+}
+
+// initLayer draws one feedback matrix; for optim it retries from fresh
+// random draws when the optimiser fails.
+func (t *trainer) initLayer(b, w *mat.Dense, f Feedback) (linalg.SSAResult, error) {
+	var opt *linalg.Optimizer
+	for try := 0; ; try++ {
+		if f.Type == Optim {
+			t.ssaRuns++
+			nOut, nIn := w.Dims()
+			if opt == nil {
+				opt = linalg.NewOptimizer(nIn, nOut)
+			}
+		}
+		res, err := InitFeedbackTo(b, w, f, t.rng, opt)
+		if err == nil || !errors.Is(err, linalg.ErrNotStable) {
+			return res, err
+		}
+		if try >= t.spec.ssaTries {
+			return res, fmt.Errorf("%w: initial feedback after %d fresh starts: %v", ErrSSA, try, err)
+		}
+		t.ssaRetries++
+	}
+}
+
+// step trains on the input columns x with targets y (one column per
+// example). With update false it computes the deltas but leaves the
+// weights alone (the paper's skipped first update). It returns false if
+// the output error is not finite.
+func (t *trainer) step(k int, x, y *mat.Dense, update bool) bool {
+	net := t.net
+	L := len(net.Layers)
+	out := t.fw.run(net, x)
+	// Output error e = target - output, a descent direction.
+	e := t.delta[L-1].RawMatrix()
+	o, yr := out.RawMatrix(), y.RawMatrix()
+	var sum float64
+	for i := range o.Rows {
+		for j := range o.Cols {
+			v := yr.Data[i*yr.Stride+j] - o.Data[i*o.Stride+j]
+			e.Data[i*e.Stride+j] = v
+			sum += v
+		}
+	}
+	if math.IsNaN(sum) || math.IsInf(sum, 0) {
+		return false
+	}
+	if !net.Softmax && t.fw.derivTo(t.dh[L-1], net, L-1) {
+		t.delta[L-1].MulElem(t.delta[L-1], t.dh[L-1])
+	}
+	t.backward(k)
+	if !update {
+		return true
+	}
+	for l := range L {
+		t.updateLayer(l, x)
+	}
+	return true
+}
+
+// backward fills delta[l] for every l < L-1.
+func (t *trainer) backward(k int) {
+	net := t.net
+	L := len(net.Layers)
+	low := 1
+	if t.sdi != nil {
+		w1, w2 := net.Layers[L-2].W, net.Layers[L-1].W
+		t.sdi.PropagateTo(t.delta[L-3], t.delta[L-2], w1, w2, t.fb[L-1], t.delta[L-1])
+		t.clip(k, L-2)
+		t.clip(k, L-3)
+		low = L - 2
+	}
+	for l := L - 1; l >= 1; l-- {
+		if l >= low && t.sdi != nil {
+			continue
+		}
+		var dh *mat.Dense
+		if t.fw.derivTo(t.dh[l-1], net, l-1) {
+			dh = t.dh[l-1]
+		}
+		t.props[l].PropagateTo(t.delta[l-1], net.Layers[l].W, t.fb[l], t.delta[l], dh)
+		t.clip(k, l-1)
+	}
+}
+
+// clip scales every column of delta[l] whose norm exceeds the layer's bound.
+func (t *trainer) clip(k, l int) {
+	if l >= len(t.spec.clip) || t.spec.clip[l] <= 0 || k < t.spec.clipFrom {
+		return
+	}
+	d := t.delta[l].RawMatrix()
+	bound := t.spec.clip[l]
+	for j := range d.Cols {
+		var ss float64
+		for i := range d.Rows {
+			v := d.Data[i*d.Stride+j]
+			ss += v * v
+		}
+		if n := math.Sqrt(ss); n > bound {
+			s := bound / n
+			for i := range d.Rows {
+				d.Data[i*d.Stride+j] *= s
+			}
+		}
+	}
+}
+
+// updateLayer applies W += eta dW - w_decay W (and likewise the bias), with
+// dW = delta h_prevᵀ summed over the batch, normalised by its Frobenius norm
+// under norm_delw.
+func (t *trainer) updateLayer(l int, x *mat.Dense) {
+	ly := t.net.Layers[l]
+	in := x.RawMatrix()
+	if l > 0 {
+		in = t.fw.h[l-1].RawMatrix()
+	}
+	d := t.delta[l].RawMatrix()
+	w := ly.W.RawMatrix()
+	eta := t.spec.eta
+	if t.spec.wDecay != 0 {
+		s := 1 - t.spec.wDecay
+		for i := range w.Rows {
+			row := w.Data[i*w.Stride : i*w.Stride+w.Cols]
+			for j := range row {
+				row[j] *= s
+			}
+		}
+	}
+	if t.spec.normDelW {
+		dw := t.dw[l].RawMatrix()
+		linalg.Gemm(blas.NoTrans, blas.Trans, 1, d, in, 0, dw)
+		var ss float64
+		for _, v := range dw.Data {
+			ss += v * v
+		}
+		if ss > 0 {
+			eta /= math.Sqrt(ss)
+		}
+	}
+	if d.Cols == 1 {
+		blas64.Ger(eta, blas64.Vector{N: d.Rows, Inc: d.Stride, Data: d.Data},
+			blas64.Vector{N: in.Rows, Inc: in.Stride, Data: in.Data}, w)
+	} else {
+		linalg.Gemm(blas.NoTrans, blas.Trans, eta, d, in, 1, w)
+	}
+	if ly.Bias != nil {
+		for i := range ly.Bias {
+			var s float64
+			for _, v := range d.Data[i*d.Stride : i*d.Stride+d.Cols] {
+				s += v
+			}
+			ly.Bias[i] = ly.Bias[i]*(1-t.spec.wDecay) + eta*s
+		}
+	}
+}
+
+// restabilise runs the stability optimiser on every DI layer whose loop has
+// become unstable, as the original does after each update.
+func (t *trainer) restabilise() error {
+	if t.m.Kind != DI {
+		return nil
+	}
+	for l, s := range t.stab {
+		if s == nil {
+			continue
+		}
+		w := t.net.Layers[l].W
+		if lm := s.LambdaMax(w, t.fb[l], t.m.Leak); !(lm > 0) {
+			continue
+		}
+		if t.opt[l] == nil {
+			nOut, nIn := w.Dims()
+			t.opt[l] = linalg.NewOptimizer(nIn, nOut)
+		}
+		for try := 0; ; try++ {
+			t.ssaRuns++
+			_, err := t.opt[l].Optimize(t.fb[l], w, t.m.Leak, t.spec.ssa)
+			if err == nil {
+				break
+			}
+			if try >= t.spec.ssaTries {
+				return fmt.Errorf("%w: re-stabilising layer %d after %d fresh starts: %v", ErrSSA, l, try, err)
+			}
+			t.ssaRetries++
+			fillUniform(t.fb[l].RawMatrix().Data, t.rng, 0.01)
+		}
+	}
+	return nil
+}
+
+// diagnostics records the DI or SDI diagnostics of the last step: the
+// angle of each feedback matrix to -Wᵀ, the loop's lambda_max, and the
+// angle between the rule's delta and NDI's (and PBP's) for the same error.
+func (t *trainer) diagnostics(k int, rec Recorder) {
+	net := t.net
+	L := len(net.Layers)
+	if t.sdi != nil {
+		w1, w2 := net.Layers[L-2].W, net.Layers[L-1].W
+		t.sdiW.Mul(w2, w1)
+		rec.Record(k, MetricAngleBNegWT, L-1, AngleBNegWT(t.fb[L-1], t.sdiW))
+		buf := t.diagBuf[L-3]
+		t.ndi[L-1].PropagateTo(buf, t.sdiW, t.fb[L-1], t.delta[L-1], nil)
+		rec.Record(k, MetricAngleDeltaNDI, L-1, VecAngle(t.delta[L-3].RawMatrix().Data, buf.RawMatrix().Data))
+		return
+	}
+	for l := 1; l < L; l++ {
+		if t.stab[l] == nil {
+			continue
+		}
+		w := net.Layers[l].W
+		rec.Record(k, MetricAngleBNegWT, l, AngleBNegWT(t.fb[l], w))
+		rec.Record(k, MetricLambdaMax, l, t.stab[l].LambdaMax(w, t.fb[l], t.m.Leak))
+		var dh *mat.Dense
+		if t.spec.g != Tanh && t.fw.derivTo(t.dh[l-1], net, l-1) {
+			dh = t.dh[l-1]
+		}
+		got := t.delta[l-1].RawMatrix().Data
+		buf := t.diagBuf[l-1]
+		t.ndi[l].PropagateTo(buf, w, t.fb[l], t.delta[l], dh)
+		rec.Record(k, MetricAngleDeltaNDI, l, VecAngle(got, buf.RawMatrix().Data))
+		if t.pbp[l] != nil {
+			t.pbp[l].PropagateTo(buf, w, nil, t.delta[l], dh)
+			rec.Record(k, MetricAngleDeltaPBP, l, VecAngle(got, buf.RawMatrix().Data))
+		}
+	}
+}
+
+// weightsFinite reports whether every weight and bias is finite.
+func (t *trainer) weightsFinite() bool {
+	for _, ly := range t.net.Layers {
+		var s float64
+		for _, v := range ly.W.RawMatrix().Data {
+			s += v
+		}
+		for _, v := range ly.Bias {
+			s += v
+		}
+		if math.IsNaN(s) || math.IsInf(s, 0) {
+			return false
+		}
+	}
+	return true
+}
