@@ -37,7 +37,7 @@ type Params struct {
 
 	FbackScale float64 `json:"fback_scale"` // half-width of random feedback
 	OptimLeak  float64 `json:"optim_leak"`  // the alpha optim feedback is first optimised for
-	DIG        string  `json:"di_g"`        // g inside DI's loop: "linear" (then f' applies) or "tanh"
+	DIG        string  `json:"di_g"`        // g inside DI's loop: "linear" (then f' applies), "tanh", or "layer" (the layer's own transfer)
 	SDIG       string  `json:"sdi_g"`       // g inside SDI's loop
 	DT         float64 `json:"dt"`          // Euler step of DI and SDI
 	TSteps     int     `json:"tsteps"`      // DI and SDI run tsteps-1 updates
@@ -162,8 +162,8 @@ func (p Params) validate(exp string, m Model) error {
 	if p.Init != "normal" && p.Init != "orthogonal" {
 		return bad("init must be normal or orthogonal, got %q", p.Init)
 	}
-	if _, err := ParseTransfer(p.DIG); err != nil {
-		return bad("di_g: %v", err)
+	if _, err := ParseTransfer(p.DIG); err != nil && p.DIG != "layer" {
+		return bad("di_g: unknown g %q (valid: linear, tanh, layer)", p.DIG)
 	}
 	if _, err := ParseTransfer(p.SDIG); err != nil {
 		return bad("sdi_g: %v", err)
@@ -179,6 +179,7 @@ func (p Params) validate(exp string, m Model) error {
 // spec turns the parameters into the trainer's settings.
 func (p Params) spec(m Model, diagPBP bool) trainSpec {
 	g, _ := ParseTransfer(p.DIG)
+	gLayer := p.DIG == "layer" && m.Kind == DI
 	if m.Kind == SDI {
 		g, _ = ParseTransfer(p.SDIG)
 	}
@@ -190,7 +191,7 @@ func (p Params) spec(m Model, diagPBP bool) trainSpec {
 	}
 	return trainSpec{
 		batch: p.BatchSize, eta: p.Eta, wDecay: p.WDecay, normDelW: p.NormDelW,
-		clip: clip, clipFrom: p.ClipFrom, g: g, dt: p.DT, tsteps: p.TSteps,
+		clip: clip, clipFrom: p.ClipFrom, g: g, gLayer: gLayer, dt: p.DT, tsteps: p.TSteps,
 		ssa:      linalg.SSAParams{LR: p.SSALR, MaxIters: p.SSAMax, MinIters: p.SSAMin},
 		ssaTries: p.SSATries, fbScale: p.FbackScale, optimLeak: p.OptimLeak,
 		diagEvery: p.DiagEvery, diagPBP: diagPBP,

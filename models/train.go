@@ -81,6 +81,7 @@ type trainSpec struct {
 	clip      []float64 // clip[l]: largest norm of delta[l] (per example), 0 = none
 	clipFrom  int       // first step at which clipping applies
 	g         Transfer  // g inside DI and SDI loops
+	gLayer    bool      // DI: g is the transfer of the layer below (its own nonlinearity)
 	dt        float64
 	tsteps    int
 	ssa       linalg.SSAParams
@@ -145,7 +146,11 @@ func newTrainer(net *Network, m Model, spec trainSpec, fbRng *rand.Rand) (*train
 		}
 	} else {
 		for l := 1; l < L; l++ {
-			t.props[l] = NewPropagator(rule, sizes[l], sizes[l+1], spec.batch)
+			r := rule
+			if spec.gLayer {
+				r.G = net.Layers[l-1].F
+			}
+			t.props[l] = NewPropagator(r, sizes[l], sizes[l+1], spec.batch)
 			if m.Kind.UsesFeedback() {
 				t.fb[l] = mat.NewDense(sizes[l], sizes[l+1], nil)
 			}
@@ -429,7 +434,7 @@ func (t *trainer) diagnostics(k int, rec Recorder) {
 		rec.Record(k, MetricAngleBNegWT, l, AngleBNegWT(t.fb[l], w))
 		rec.Record(k, MetricLambdaMax, l, t.stab[l].LambdaMax(w, t.fb[l], t.m.Leak))
 		var dh *mat.Dense
-		if t.spec.g != Tanh && t.fw.derivTo(t.dh[l-1], net, l-1) {
+		if t.props[l].Rule().G != Tanh && t.fw.derivTo(t.dh[l-1], net, l-1) {
 			dh = t.dh[l-1]
 		}
 		got := t.delta[l-1].RawMatrix().Data
