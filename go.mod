@@ -3,3 +3,8 @@ module dinv
 go 1.26.0
 
 require gonum.org/v1/gonum v0.17.0
+
+require (
+	golang.org/x/exp v0.0.0-20261113113407-e3970619a1a4 // indirect
+	gonum.org/v1/netlib v0.0.0-20190313105609-8cb42192e0e0
+)
