@@ -253,3 +253,33 @@ func TestStepNoAllocs(t *testing.T) {
 		}
 	}
 }
+
+// SDI's loop feedback is -W1ᵀ W2ᵀ (neg-transpose) or -B1 B2 of the two
+// layers' optimised matrices (optim), and its diagnostics cover both layers.
+func TestSDIFeedback(t *testing.T) {
+	p := small("nonlinear_regression")
+	spec := NetSpec{Sizes: p.Sizes, Transfers: []Transfer{Tanh, Tanh, Linear}, Bias: true}
+	for _, f := range []FeedbackType{NegTranspose, Optim} {
+		net, tr, err := newRun(p, Model{Kind: SDI, Feedback: f, Leak: 0.01}, 4, spec, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want mat.Dense
+		if f == NegTranspose {
+			want.Mul(net.Layers[1].W.T(), net.Layers[2].W.T())
+		} else {
+			want.Mul(tr.fb[1], tr.fb[2])
+		}
+		want.Scale(-1, &want)
+		if !mat.EqualApprox(tr.sdiB, &want, 1e-15) {
+			t.Errorf("%v: SDI feedback is not %s", f, map[FeedbackType]string{NegTranspose: "-W1ᵀW2ᵀ", Optim: "-B1 B2"}[f])
+		}
+	}
+	p.NumIters = 30
+	_, s := run(t, "nonlinear_regression", p, Model{Kind: SDI, Feedback: NegTranspose, Leak: 0.01}, 4)
+	for _, metric := range []string{MetricAngleBNegWT, MetricLambdaMax, MetricAngleDeltaNDI} {
+		if len(s[metric][1]) != 30 || len(s[metric][2]) != 30 {
+			t.Errorf("%s: %d and %d points for layers 1 and 2, want 30", metric, len(s[metric][1]), len(s[metric][2]))
+		}
+	}
+}

@@ -37,7 +37,7 @@ func init() {
 			p.Bias = true
 			p.BiasInit = 0.01
 			p.Clip = []float64{1, 1}
-			p.ClipFrom = 1
+			p.SkipFirst = true
 			p.SSALR, p.SSAMax, p.SSAMin = 0.5, 2000, 100
 			return p
 		},

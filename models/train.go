@@ -112,8 +112,9 @@ type trainer struct {
 
 	// Diagnostics.
 	ndi, pbp   []*Propagator
-	sdiW       *mat.Dense   // W2 W1 for SDI's NDI comparison
-	diagBuf    []*mat.Dense // diagBuf[l] shaped like delta[l]
+	sdiB       *mat.Dense   // SDI: the loop's own feedback (n1 x n3)
+	diagBuf    []*mat.Dense // diagBuf[l] shaped like delta[l]: the chained NDI deltas
+	pbpBuf     []*mat.Dense // likewise for PBP
 	ssaRuns    int
 	ssaRetries int
 }
@@ -133,17 +134,21 @@ func newTrainer(net *Network, m Model, spec trainSpec, fbRng *rand.Rand) (*train
 		t.dw = append(t.dw, mat.NewDense(sizes[l+1], sizes[l], nil))
 	}
 	rule := Rule{Kind: m.Kind, Leak: m.Leak, G: spec.g, DT: spec.dt, TSteps: spec.tsteps}
+	// Layers with a feedback matrix of their own. SDI's loop has one matrix
+	// across its two layers; like the original it also keeps one per layer
+	// (initialised, and re-stabilised, alike) for its diagnostics.
+	lowFB := 1
 	if m.Kind == SDI {
 		if L < 3 {
 			panic("models: SDI needs at least three layers") // Params.validate rejects it first
 		}
 		n1, n2, n3 := sizes[L-2], sizes[L-1], sizes[L]
 		t.sdi = NewSDIPropagator(rule, n1, n2, n3, spec.batch)
-		t.sdiW = mat.NewDense(n3, n1, nil)
-		t.fb[L-1] = mat.NewDense(n1, n3, nil)
+		t.sdiB = mat.NewDense(n1, n3, nil)
 		for l := 1; l < L-2; l++ { // layers below the SDI pair propagate with BP
 			t.props[l] = NewPropagator(Rule{Kind: BP}, sizes[l], sizes[l+1], spec.batch)
 		}
+		lowFB = L - 2
 	} else {
 		for l := 1; l < L; l++ {
 			r := rule
@@ -151,26 +156,25 @@ func newTrainer(net *Network, m Model, spec trainSpec, fbRng *rand.Rand) (*train
 				r.G = net.Layers[l-1].F
 			}
 			t.props[l] = NewPropagator(r, sizes[l], sizes[l+1], spec.batch)
-			if m.Kind.UsesFeedback() {
-				t.fb[l] = mat.NewDense(sizes[l], sizes[l+1], nil)
-			}
-			if m.Kind == DI {
-				t.stab[l] = linalg.NewStability(sizes[l], sizes[l+1])
-				if spec.diagEvery > 0 {
-					t.ndi[l] = NewPropagator(Rule{Kind: NDI, Leak: m.Leak}, sizes[l], sizes[l+1], spec.batch)
-					if spec.diagPBP {
-						t.pbp[l] = NewPropagator(Rule{Kind: PBP}, sizes[l], sizes[l+1], spec.batch)
-					}
-				}
+		}
+	}
+	diag := spec.diagEvery > 0 && (m.Kind == DI || m.Kind == SDI)
+	for l := lowFB; l < L && m.Kind.UsesFeedback(); l++ {
+		t.fb[l] = mat.NewDense(sizes[l], sizes[l+1], nil)
+		if m.Kind == DI || m.Kind == SDI {
+			t.stab[l] = linalg.NewStability(sizes[l], sizes[l+1])
+		}
+		if diag {
+			t.ndi[l] = NewPropagator(Rule{Kind: NDI, Leak: m.Leak}, sizes[l], sizes[l+1], spec.batch)
+			if spec.diagPBP {
+				t.pbp[l] = NewPropagator(Rule{Kind: PBP}, sizes[l], sizes[l+1], spec.batch)
 			}
 		}
 	}
-	if spec.diagEvery > 0 && (m.Kind == DI || m.Kind == SDI) {
+	if diag {
 		for l := range L {
 			t.diagBuf = append(t.diagBuf, mat.NewDense(sizes[l+1], spec.batch, nil))
-		}
-		if m.Kind == SDI {
-			t.ndi[L-1] = NewPropagator(Rule{Kind: NDI, Leak: m.Leak}, sizes[L-2], sizes[L], spec.batch)
+			t.pbpBuf = append(t.pbpBuf, mat.NewDense(sizes[l+1], spec.batch, nil))
 		}
 	}
 	// On failure the trainer is still returned, for its SSA counts.
@@ -189,29 +193,6 @@ func (t *trainer) initFeedback() error {
 	if f.Scale == 0 && f.Type == Random {
 		f.Scale = t.spec.fbScale
 	}
-	if t.m.Kind == SDI {
-		// One loop across the last two layers: B = -W1ᵀ W2ᵀ for
-		// neg-transpose (with gain), -B1 B2 of the two layers' optimised
-		// matrices for optim, else the type applied to the product W2 W1.
-		w1, w2 := t.net.Layers[L-2].W, t.net.Layers[L-1].W
-		var w21 mat.Dense
-		w21.Mul(w2, w1)
-		if t.m.Feedback != Optim {
-			_, err := t.initLayer(t.fb[L-1], &w21, f)
-			return err
-		}
-		b1 := mat.NewDense(w1.RawMatrix().Cols, w1.RawMatrix().Rows, nil)
-		b2 := mat.NewDense(w2.RawMatrix().Cols, w2.RawMatrix().Rows, nil)
-		if _, err := t.initLayer(b1, w1, f); err != nil {
-			return err
-		}
-		if _, err := t.initLayer(b2, w2, f); err != nil {
-			return err
-		}
-		t.fb[L-1].Mul(b1, b2)
-		t.fb[L-1].Scale(-1, t.fb[L-1])
-		return nil
-	}
 	for l := 1; l < L; l++ {
 		if t.fb[l] == nil {
 			continue
@@ -220,7 +201,32 @@ func (t *trainer) initFeedback() error {
 			return fmt.Errorf("layer %d: %w", l, err)
 		}
 	}
+	if t.sdi == nil {
+		return nil
+	}
+	// SDI's loop matrix: -B1 B2 of the two layers' matrices for optim (and,
+	// the same thing, -W1ᵀ W2ᵀ for neg-transpose, times the gain); a draw of
+	// its own for random; otherwise the type applied to the product W2 W1.
+	b1, b2 := t.fb[L-2], t.fb[L-1]
+	switch t.m.Feedback {
+	case Optim, NegTranspose:
+		// b1 b2 carries the gain twice; keep it once.
+		t.sdiB.Mul(b1, b2)
+		t.sdiB.Scale(-1/gainOf(f), t.sdiB)
+	default:
+		var w21 mat.Dense
+		w21.Mul(t.net.Layers[L-1].W, t.net.Layers[L-2].W)
+		_, err := t.initLayer(t.sdiB, &w21, f)
+		return err
+	}
 	return nil
+}
+
+func gainOf(f Feedback) float64 {
+	if f.Gain == 0 {
+		return 1
+	}
+	return f.Gain
 }
 
 // initLayer draws one feedback matrix; for optim it retries from fresh
@@ -288,7 +294,7 @@ func (t *trainer) backward(k int) {
 	low := 1
 	if t.sdi != nil {
 		w1, w2 := net.Layers[L-2].W, net.Layers[L-1].W
-		t.sdi.PropagateTo(t.delta[L-3], t.delta[L-2], w1, w2, t.fb[L-1], t.delta[L-1])
+		t.sdi.PropagateTo(t.delta[L-3], t.delta[L-2], w1, w2, t.sdiB, t.delta[L-1])
 		t.clip(k, L-2)
 		t.clip(k, L-3)
 		low = L - 2
@@ -380,7 +386,7 @@ func (t *trainer) updateLayer(l int, x *mat.Dense) {
 // restabilise runs the stability optimiser on every DI layer whose loop has
 // become unstable, as the original does after each update.
 func (t *trainer) restabilise() error {
-	if t.m.Kind != DI {
+	if t.m.Kind != DI && t.m.Kind != SDI {
 		return nil
 	}
 	for l, s := range t.stab {
@@ -411,39 +417,31 @@ func (t *trainer) restabilise() error {
 	return nil
 }
 
-// diagnostics records the DI or SDI diagnostics of the last step: the
-// angle of each feedback matrix to -Wᵀ, the loop's lambda_max, and the
-// angle between the rule's delta and NDI's (and PBP's) for the same error.
+// diagnostics records the DI or SDI diagnostics of the last step, as the
+// original: for every layer with feedback, the angle of B to -Wᵀ, the
+// loop's lambda_max, and the angle between the rule's delta and NDI's (and,
+// in the linear experiment, PBP's), where NDI and PBP are chained from the
+// output error down through the layers as if they were the rule.
 func (t *trainer) diagnostics(k int, rec Recorder) {
 	net := t.net
 	L := len(net.Layers)
-	if t.sdi != nil {
-		w1, w2 := net.Layers[L-2].W, net.Layers[L-1].W
-		t.sdiW.Mul(w2, w1)
-		rec.Record(k, MetricAngleBNegWT, L-1, AngleBNegWT(t.fb[L-1], t.sdiW))
-		buf := t.diagBuf[L-3]
-		t.ndi[L-1].PropagateTo(buf, t.sdiW, t.fb[L-1], t.delta[L-1], nil)
-		rec.Record(k, MetricAngleDeltaNDI, L-1, VecAngle(t.delta[L-3].RawMatrix().Data, buf.RawMatrix().Data))
-		return
-	}
-	for l := 1; l < L; l++ {
-		if t.stab[l] == nil {
-			continue
-		}
+	ndiIn, pbpIn := t.delta[L-1], t.delta[L-1]
+	for l := L - 1; l >= 1 && t.fb[l] != nil; l-- {
 		w := net.Layers[l].W
 		rec.Record(k, MetricAngleBNegWT, l, AngleBNegWT(t.fb[l], w))
 		rec.Record(k, MetricLambdaMax, l, t.stab[l].LambdaMax(w, t.fb[l], t.m.Leak))
 		var dh *mat.Dense
-		if t.props[l].Rule().G != Tanh && t.fw.derivTo(t.dh[l-1], net, l-1) {
+		if t.fw.derivTo(t.dh[l-1], net, l-1) {
 			dh = t.dh[l-1]
 		}
 		got := t.delta[l-1].RawMatrix().Data
-		buf := t.diagBuf[l-1]
-		t.ndi[l].PropagateTo(buf, w, t.fb[l], t.delta[l], dh)
-		rec.Record(k, MetricAngleDeltaNDI, l, VecAngle(got, buf.RawMatrix().Data))
+		t.ndi[l].PropagateTo(t.diagBuf[l-1], w, t.fb[l], ndiIn, dh)
+		ndiIn = t.diagBuf[l-1]
+		rec.Record(k, MetricAngleDeltaNDI, l, VecAngle(got, ndiIn.RawMatrix().Data))
 		if t.pbp[l] != nil {
-			t.pbp[l].PropagateTo(buf, w, nil, t.delta[l], dh)
-			rec.Record(k, MetricAngleDeltaPBP, l, VecAngle(got, buf.RawMatrix().Data))
+			t.pbp[l].PropagateTo(t.pbpBuf[l-1], w, nil, pbpIn, dh)
+			pbpIn = t.pbpBuf[l-1]
+			rec.Record(k, MetricAngleDeltaPBP, l, VecAngle(got, pbpIn.RawMatrix().Data))
 		}
 	}
 }
