@@ -232,7 +232,7 @@ func trainLoop(ctx context.Context, t *trainer, p Params, steps int, rec Recorde
 		}
 		res.Steps = k + 1
 		if update {
-			if err := t.restabilise(); err != nil {
+			if err := t.restabilise(ctx); err != nil {
 				return res, err
 			}
 		}

@@ -68,18 +68,7 @@ func runLinear(ctx context.Context, _ Env, p Params, m Model, seed uint64, rec R
 	if err != nil {
 		return t.failed(), err
 	}
-	order := stream(seed, streamOrder).Perm(n)
-	xk, yk := mat.NewDense(nIn, 1, nil), mat.NewDense(nOut, 1, nil)
-	next := func(k int) (*mat.Dense, *mat.Dense) {
-		j := order[k]
-		for i := range nIn {
-			xk.RawMatrix().Data[i] = x.At(i, j)
-		}
-		for i := range nOut {
-			yk.RawMatrix().Data[i] = y.At(i, j)
-		}
-		return xk, yk
-	}
+	next := onlinePass(x, &y, stream(seed, streamOrder).Perm(n))
 	if p.Bias {
 		// The trace identity needs a bias-free network: evaluate directly.
 		eval := regressionEval(net, x, &y, rec)
@@ -92,6 +81,24 @@ func runLinear(ctx context.Context, _ Env, p Params, m Model, seed uint64, rec R
 		return e, math.NaN(), isFinite(e), nil
 	}
 	return trainLoop(ctx, t, p, n, rec, next, eval)
+}
+
+// onlinePass returns the example source of one pass over the columns of
+// (x, y) in the given order, one example per step.
+func onlinePass(x, y *mat.Dense, order []int) func(k int) (*mat.Dense, *mat.Dense) {
+	nIn, _ := x.Dims()
+	nOut, _ := y.Dims()
+	xk, yk := mat.NewDense(nIn, 1, nil), mat.NewDense(nOut, 1, nil)
+	return func(k int) (*mat.Dense, *mat.Dense) {
+		j := order[k]
+		for i := range nIn {
+			xk.RawMatrix().Data[i] = x.At(i, j)
+		}
+		for i := range nOut {
+			yk.RawMatrix().Data[i] = y.At(i, j)
+		}
+		return xk, yk
+	}
 }
 
 // newRun builds a network with the seed's initial weights and the trainer
@@ -216,17 +223,6 @@ func runNonlinear(ctx context.Context, _ Env, p Params, m Model, seed uint64, re
 	if err != nil {
 		return t.failed(), err
 	}
-	order := stream(seed, streamOrder).Perm(n)
-	xk, yk := mat.NewDense(nIn, 1, nil), mat.NewDense(nOut, 1, nil)
-	next := func(k int) (*mat.Dense, *mat.Dense) {
-		j := order[k]
-		for i := range nIn {
-			xk.RawMatrix().Data[i] = x.At(i, j)
-		}
-		for i := range nOut {
-			yk.RawMatrix().Data[i] = y.At(i, j)
-		}
-		return xk, yk
-	}
+	next := onlinePass(x, y, stream(seed, streamOrder).Perm(n))
 	return trainLoop(ctx, t, p, n, rec, next, regressionEval(net, x, y, rec))
 }

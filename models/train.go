@@ -1,6 +1,7 @@
 package models
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -385,7 +386,7 @@ func (t *trainer) updateLayer(l int, x *mat.Dense) {
 
 // restabilise runs the stability optimiser on every DI layer whose loop has
 // become unstable, as the original does after each update.
-func (t *trainer) restabilise() error {
+func (t *trainer) restabilise(ctx context.Context) error {
 	if t.m.Kind != DI && t.m.Kind != SDI {
 		return nil
 	}
@@ -403,9 +404,12 @@ func (t *trainer) restabilise() error {
 		}
 		for try := 0; ; try++ {
 			t.ssaRuns++
-			_, err := t.opt[l].Optimize(t.fb[l], w, t.m.Leak, t.spec.ssa)
+			_, err := t.opt[l].OptimizeContext(ctx, t.fb[l], w, t.m.Leak, t.spec.ssa)
 			if err == nil {
 				break
+			}
+			if ctx.Err() != nil {
+				return ctx.Err()
 			}
 			if try >= t.spec.ssaTries {
 				return fmt.Errorf("%w: re-stabilising layer %d after %d fresh starts: %v", ErrSSA, l, try, err)

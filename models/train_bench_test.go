@@ -1,6 +1,7 @@
 package models
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -53,7 +54,7 @@ func BenchmarkMNISTClassificationStep(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				t.step(1, x, y, true)
-				if err := t.restabilise(); err != nil {
+				if err := t.restabilise(context.Background()); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -122,7 +123,7 @@ func BenchmarkLinearRegressionIteration(b *testing.B) {
 	for b.Loop() {
 		for i, t := range ts {
 			t.step(k, x, y, true)
-			if err := t.restabilise(); err != nil {
+			if err := t.restabilise(context.Background()); err != nil {
 				b.Fatal(err)
 			}
 			if t.m.Kind == DI {
