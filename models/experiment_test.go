@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -280,6 +281,32 @@ func TestSDIFeedback(t *testing.T) {
 	for _, metric := range []string{MetricAngleBNegWT, MetricLambdaMax, MetricAngleDeltaNDI} {
 		if len(s[metric][1]) != 30 || len(s[metric][2]) != 30 {
 			t.Errorf("%s: %d and %d points for layers 1 and 2, want 30", metric, len(s[metric][1]), len(s[metric][2]))
+		}
+	}
+}
+
+// Under norm_delw every update moves each W by exactly eta in Frobenius
+// norm, for one example and for a minibatch.
+func TestNormDelW(t *testing.T) {
+	p := small("linear_regression")
+	p.NormDelW, p.Clip = true, nil
+	spec := NetSpec{Sizes: p.Sizes, Transfers: []Transfer{Linear, Linear}}
+	rng := rand.New(rand.NewPCG(8, 8))
+	for _, bs := range []int{1, 5} {
+		p.BatchSize = bs
+		net, tr, err := newRun(p, Model{Kind: BP}, 1, spec, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x, y := randDense(rng, 30, bs, 1), randDense(rng, 10, bs, 1)
+		before := net.Clone()
+		tr.step(1, x, y, true)
+		for l := range net.Layers {
+			var d mat.Dense
+			d.Sub(net.Layers[l].W, before.Layers[l].W)
+			if got := mat.Norm(&d, 2); math.Abs(got-p.Eta) > 1e-12 {
+				t.Errorf("batch %d layer %d: ||dW|| = %v, want eta = %v", bs, l, got, p.Eta)
+			}
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 
 	"dinv/linalg"
@@ -347,30 +348,31 @@ func (t *trainer) updateLayer(l int, x *mat.Dense) {
 	d := t.delta[l].RawMatrix()
 	w := ly.W.RawMatrix()
 	eta := t.spec.eta
-	if t.spec.wDecay != 0 {
-		s := 1 - t.spec.wDecay
+	if t.spec.normDelW {
+		eta /= frobeniusOuter(t.dw[l], d, in)
+	}
+	decay := 1 - t.spec.wDecay
+	switch {
+	case d.Cols == 1 && in.Stride == 1:
+		// One example: decay and the rank-one update in a single pass over W.
+		h := in.Data[:in.Rows]
 		for i := range w.Rows {
+			a := eta * d.Data[i*d.Stride]
 			row := w.Data[i*w.Stride : i*w.Stride+w.Cols]
-			for j := range row {
-				row[j] *= s
+			if decay == 1 {
+				floats.AddScaled(row, a, h)
+				continue
+			}
+			for j, hv := range h[:len(row)] {
+				row[j] = row[j]*decay + a*hv
 			}
 		}
-	}
-	if t.spec.normDelW {
-		dw := t.dw[l].RawMatrix()
-		linalg.Gemm(blas.NoTrans, blas.Trans, 1, d, in, 0, dw)
-		var ss float64
-		for _, v := range dw.Data {
-			ss += v * v
+	default:
+		if decay != 1 {
+			for i := range w.Rows {
+				floats.Scale(decay, w.Data[i*w.Stride:i*w.Stride+w.Cols])
+			}
 		}
-		if ss > 0 {
-			eta /= math.Sqrt(ss)
-		}
-	}
-	if d.Cols == 1 {
-		blas64.Ger(eta, blas64.Vector{N: d.Rows, Inc: d.Stride, Data: d.Data},
-			blas64.Vector{N: in.Rows, Inc: in.Stride, Data: in.Data}, w)
-	} else {
 		linalg.Gemm(blas.NoTrans, blas.Trans, eta, d, in, 1, w)
 	}
 	if ly.Bias != nil {
@@ -382,6 +384,32 @@ func (t *trainer) updateLayer(l int, x *mat.Dense) {
 			ly.Bias[i] = ly.Bias[i]*(1-t.spec.wDecay) + eta*s
 		}
 	}
+}
+
+// frobeniusOuter returns the Frobenius norm of dW = d inᵀ (1 when it is 0,
+// so that a zero update stays zero), using dw as scratch for minibatches.
+func frobeniusOuter(dw *mat.Dense, d, in blas64.General) float64 {
+	var ss float64
+	if d.Cols == 1 { // ||d hᵀ||_F = ||d|| ||h||
+		var dd, hh float64
+		for i := range d.Rows {
+			dd += d.Data[i*d.Stride] * d.Data[i*d.Stride]
+		}
+		for i := range in.Rows {
+			hh += in.Data[i*in.Stride] * in.Data[i*in.Stride]
+		}
+		ss = dd * hh
+	} else {
+		r := dw.RawMatrix()
+		linalg.Gemm(blas.NoTrans, blas.Trans, 1, d, in, 0, r)
+		for _, v := range r.Data {
+			ss += v * v
+		}
+	}
+	if ss == 0 {
+		return 1
+	}
+	return math.Sqrt(ss)
 }
 
 // restabilise runs the stability optimiser on every DI layer whose loop has
