@@ -310,3 +310,31 @@ func TestNormDelW(t *testing.T) {
 		}
 	}
 }
+
+// Clipping bounds the norm of each example's delta, column by column, and
+// leaves small ones alone.
+func TestClipPerColumn(t *testing.T) {
+	p := small("linear_regression")
+	p.BatchSize, p.Clip = 3, []float64{0.5}
+	spec := NetSpec{Sizes: p.Sizes, Transfers: []Transfer{Linear, Linear}}
+	_, tr, err := newRun(p, Model{Kind: FA, Feedback: Random}, 1, spec, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(9, 9))
+	x, y := randDense(rng, 30, 3, 1), randDense(rng, 10, 3, 1)
+	y.Set(0, 2, 0) // one column with a tiny error
+	for i := range 10 {
+		y.Set(i, 2, 1e-6)
+	}
+	tr.step(1, x, y, false)
+	for j := range 3 {
+		n := mat.Norm(tr.delta[0].ColView(j), 2)
+		var raw mat.VecDense
+		raw.MulVec(tr.fb[1], tr.delta[1].ColView(j))
+		want := min(0.5, mat.Norm(&raw, 2))
+		if math.Abs(n-want) > 1e-12 {
+			t.Errorf("column %d: norm %v, want %v", j, n, want)
+		}
+	}
+}
