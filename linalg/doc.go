@@ -19,7 +19,7 @@
 //
 // # Workspaces
 //
-// The types LeastSquares, Stability, Lyapunov and Optimizer own the scratch
+// The types LeastSquares, Stability, Eigvals, Lyapunov and Optimizer own the scratch
 // memory of one problem shape. They are built once per shape and then reused:
 // after construction their methods allocate nothing. A workspace must not be
 // shared between goroutines. The package-level functions (LstsqTo, PinvTo,

@@ -108,7 +108,7 @@ type trainer struct {
 	fw    *forward
 	delta []*mat.Dense // delta[l]: error at the output of layer l, n_l x batch
 	dh    []*mat.Dense
-	dw    []*mat.Dense // for norm_delw and minibatches
+	dw    []*mat.Dense // norm_delw with minibatches only: scratch for dW
 	stab  []*linalg.Stability
 	opt   []*linalg.Optimizer
 
@@ -133,7 +133,9 @@ func newTrainer(net *Network, m Model, spec trainSpec, fbRng *rand.Rand) (*train
 	for l := range L {
 		t.delta = append(t.delta, mat.NewDense(sizes[l+1], spec.batch, nil))
 		t.dh = append(t.dh, mat.NewDense(sizes[l+1], spec.batch, nil))
-		t.dw = append(t.dw, mat.NewDense(sizes[l+1], sizes[l], nil))
+		if spec.normDelW && spec.batch > 1 { // one example needs no dW: ||d hᵀ|| = ||d|| ||h||
+			t.dw = append(t.dw, mat.NewDense(sizes[l+1], sizes[l], nil))
+		}
 	}
 	rule := Rule{Kind: m.Kind, Leak: m.Leak, G: spec.g, DT: spec.dt, TSteps: spec.tsteps}
 	// Layers with a feedback matrix of their own. SDI's loop has one matrix
@@ -349,7 +351,11 @@ func (t *trainer) updateLayer(l int, x *mat.Dense) {
 	w := ly.W.RawMatrix()
 	eta := t.spec.eta
 	if t.spec.normDelW {
-		eta /= frobeniusOuter(t.dw[l], d, in)
+		var dw *mat.Dense
+		if t.dw != nil {
+			dw = t.dw[l]
+		}
+		eta /= frobeniusOuter(dw, d, in)
 	}
 	decay := 1 - t.spec.wDecay
 	switch {
