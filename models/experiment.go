@@ -128,6 +128,11 @@ func (e *Experiment) Run(ctx context.Context, env Env, p Params, m Model, seed u
 	return e.run(ctx, env, p, m, seed, rec)
 }
 
+// Check reports whether p and m make a valid run of e: what Run would
+// reject before starting. Sweeps call it when they plan, so that a bad value
+// is a configuration error rather than a sweep of failed cells.
+func (e *Experiment) Check(p Params, m Model) error { return p.validate(e.Name, m) }
+
 // validate checks the parameters that the code relies on.
 func (p Params) validate(exp string, m Model) error {
 	bad := func(format string, args ...any) error {

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// cli runs the program in-process and returns its exit code and output.
+func cli(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	err := run(context.Background(), args, &out, &errb)
+	code = exitCode(err, &errb)
+	return code, out.String(), errb.String()
+}
+
+// golden compares got with testdata/NAME.golden; on a mismatch it writes
+// NAME.got beside it (git-ignored) for diffing.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -run %s -update to create it)", err, t.Name())
+	}
+	if got != string(want) {
+		gotPath := filepath.Join("testdata", name+".got")
+		os.WriteFile(gotPath, []byte(got), 0o644)
+		t.Errorf("output differs from %s; see %s", path, gotPath)
+	}
+}
+
+// TestPlanGolden pins the plan of the example configurations: the cells,
+// their order, their ids and the collapsing of ignored axes.
+func TestPlanGolden(t *testing.T) {
+	for _, cfg := range []string{"testdata/plan/grid.yaml", "testdata/plan/mixed.yaml", "configs/fig3a_linear.yaml"} {
+		name := strings.TrimSuffix(filepath.Base(cfg), ".yaml")
+		t.Run(name, func(t *testing.T) {
+			code, out, errs := cli(t, "plan", cfg)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errs)
+			}
+			golden(t, "plan/"+name, out+"# stderr\n"+errs)
+			code, out, errs = cli(t, "plan", "-json", cfg)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errs)
+			}
+			golden(t, "plan/"+name+".json", out)
+		})
+	}
+}
+
+// TestBadConfigs checks the message and exit code of every bad
+// configuration under testdata/bad, for plan and for run, and that run
+// writes nothing.
+func TestBadConfigs(t *testing.T) {
+	files, err := filepath.Glob("testdata/bad/*.yaml")
+	if err != nil || len(files) < 12 {
+		t.Fatalf("want at least 12 bad configurations, found %d (%v)", len(files), err)
+	}
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".yaml")
+		t.Run(name, func(t *testing.T) {
+			code, out, errs := cli(t, "plan", "-max-cells", "100", f)
+			if code != 2 || out != "" {
+				t.Errorf("plan: exit %d, stdout %q; want exit 2 and nothing", code, out)
+			}
+			golden(t, "bad/"+name, errs)
+			dir := filepath.Join(t.TempDir(), "out")
+			code, _, errs2 := cli(t, "run", "-max-cells", "100", "-out", dir, f)
+			if code != 2 || errs2 != errs {
+				t.Errorf("run: exit %d, stderr %q; want exit 2 and plan's message", code, errs2)
+			}
+			if _, err := os.Stat(dir); !os.IsNotExist(err) {
+				t.Errorf("run wrote %s for a bad configuration", dir)
+			}
+		})
+	}
+}
+
+// TestUsage checks the exit codes and messages of command-line mistakes.
+func TestUsage(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{nil, 2, "dinv: no command"},
+		{[]string{"frobnicate"}, 2, `dinv: unknown command "frobnicate"`},
+		{[]string{"run"}, 2, "dinv: run: want one CONFIG, got 0 arguments"},
+		{[]string{"run", "-shard", "3/2", "configs/quickstart.yaml"}, 2, `-shard: want K/N with 1 <= K <= N, got "3/2"`},
+		{[]string{"run", "-jobs", "0", "configs/quickstart.yaml"}, 2, "-jobs must be at least 1"},
+		{[]string{"plan", "-bogus", "x"}, 2, "flag provided but not defined: -bogus"},
+		{[]string{"plan", "no/such.yaml"}, 2, "no/such.yaml: open no/such.yaml: no such file or directory"},
+		{[]string{"status", t.TempDir()}, 1, "is not a results folder: it has no sweep.yaml"},
+		{[]string{"run", "-h"}, 0, "Usage: dinv run"},
+	} {
+		code, _, errs := cli(t, tc.args...)
+		if code != tc.code || !strings.Contains(errs, tc.want) {
+			t.Errorf("%q: exit %d, stderr:\n%s\nwant exit %d and %q", tc.args, code, errs, tc.code, tc.want)
+		}
+	}
+}

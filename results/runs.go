@@ -1,0 +1,117 @@
+package results
+
+import (
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/array"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+)
+
+// Run is the one row of a runs file: what a cell was, how it ended, and what
+// produced it.
+type Run struct {
+	CellKey
+	FbackGain       *float64 // nil → null (rules without feedback)
+	Params          string   // JSON text of the resolved experiment parameters
+	Status          string   // "ok", "diverged", "failed"
+	Message         string
+	Steps           int64
+	FinalTrainError float64 // NaN where not measured (written as NaN, not null)
+	FinalTestError  float64
+	WallSeconds     float64
+	SSARuns         int64
+	StartedAt       time.Time // written as a UTC timestamp in microseconds
+	FinishedAt      time.Time
+	ToolVersion     string
+	GitCommit       string
+	ConfigSHA256    string
+}
+
+// WriteRun writes r to path as a runs file of one row, atomically (see
+// WriteFileAtomic). Times are truncated to the microsecond.
+func WriteRun(path string, r Run) error {
+	b := array.NewRecordBuilder(memory.DefaultAllocator, runsSchema)
+	defer b.Release()
+	runsKey.append(b, r.CellKey, 1)
+	appendFloat(b, runFbackGain, r.FbackGain, 1)
+	appendString(b, runParams, r.Params, 1)
+	appendString(b, runStatus, r.Status, 1)
+	appendString(b, runMessage, r.Message, 1)
+	b.Field(runSteps).(*array.Int64Builder).Append(r.Steps)
+	appendFloat(b, runFinalTrainError, &r.FinalTrainError, 1)
+	appendFloat(b, runFinalTestError, &r.FinalTestError, 1)
+	appendFloat(b, runWallSeconds, &r.WallSeconds, 1)
+	b.Field(runSSARuns).(*array.Int64Builder).Append(r.SSARuns)
+	b.Field(runStartedAt).(*array.TimestampBuilder).Append(arrow.Timestamp(r.StartedAt.UnixMicro()))
+	b.Field(runFinishedAt).(*array.TimestampBuilder).Append(arrow.Timestamp(r.FinishedAt.UnixMicro()))
+	appendString(b, runToolVersion, r.ToolVersion, 1)
+	appendString(b, runGitCommit, r.GitCommit, 1)
+	appendString(b, runConfigSHA256, r.ConfigSHA256, 1)
+	rec := b.NewRecord()
+	defer rec.Release()
+	return writeRecord(path, rec)
+}
+
+// ReadRun reads the runs file at path. It fails on a file that is not a complete
+// Parquet file, whose columns are not the runs table's, or that does not hold
+// exactly one row. Times are in UTC.
+func ReadRun(path string) (Run, error) {
+	tbl, _, err := readTable(path, runsSchema, "runs")
+	if err != nil {
+		return Run{}, err
+	}
+	defer tbl.Release()
+	if n := tbl.NumRows(); n != 1 {
+		return Run{}, fmt.Errorf("results: %s: %d rows, want 1", path, n)
+	}
+	var r Run
+	err = forRecords(tbl, func(rec arrow.Record) error {
+		r = Run{
+			CellKey:         runsKey.at(rec, 0),
+			FbackGain:       floatAt(rec, runFbackGain, 0),
+			Params:          strings.Clone(stringAt(rec, runParams, 0)),
+			Status:          strings.Clone(stringAt(rec, runStatus, 0)),
+			Message:         strings.Clone(stringAt(rec, runMessage, 0)),
+			Steps:           rec.Column(runSteps).(*array.Int64).Value(0),
+			FinalTrainError: *floatAt(rec, runFinalTrainError, 0),
+			FinalTestError:  *floatAt(rec, runFinalTestError, 0),
+			WallSeconds:     *floatAt(rec, runWallSeconds, 0),
+			SSARuns:         rec.Column(runSSARuns).(*array.Int64).Value(0),
+			StartedAt:       timeAt(rec, runStartedAt, 0),
+			FinishedAt:      timeAt(rec, runFinishedAt, 0),
+			ToolVersion:     strings.Clone(stringAt(rec, runToolVersion, 0)),
+			GitCommit:       strings.Clone(stringAt(rec, runGitCommit, 0)),
+			ConfigSHA256:    strings.Clone(stringAt(rec, runConfigSHA256, 0)),
+		}
+		return nil
+	})
+	return r, err
+}
+
+// ReadRuns reads every runs/*.parquet under dir (dir is the results folder,
+// containing runs/), ignoring temporaries; it returns the readable runs sorted by
+// cell id and, separately, one error per unreadable file (naming the file).
+// A runs/ folder that cannot be listed (missing, say) is one error, which
+// wraps the file system's (errors.Is(err, fs.ErrNotExist) works).
+func ReadRuns(dir string) ([]Run, []error) {
+	var runs []Run
+	errs := readFolder(filepath.Join(dir, "runs"), func(path string) error {
+		r, err := ReadRun(path)
+		if err == nil {
+			runs = append(runs, r)
+		}
+		return err
+	})
+	slices.SortStableFunc(runs, func(a, b Run) int { return strings.Compare(a.CellID, b.CellID) })
+	return runs, errs
+}
+
+// timeAt returns row i of the timestamp column col (microseconds) in UTC.
+func timeAt(rec arrow.Record, col, i int) time.Time {
+	return time.UnixMicro(int64(rec.Column(col).(*array.Timestamp).Value(i))).UTC()
+}

@@ -1,0 +1,186 @@
+package main
+
+import (
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"dinv/results"
+)
+
+// TestMain lets the test binary stand in for the command, so that tests
+// can run it as a child process and kill it.
+func TestMain(m *testing.M) {
+	if os.Getenv("DINV_TEST_AS_MAIN") == "1" {
+		main()
+	}
+	os.Exit(m.Run())
+}
+
+// child starts the command as a separate process.
+func child(t *testing.T, args ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "DINV_TEST_AS_MAIN=1")
+	return cmd
+}
+
+// killable is a sweep of cells of a few tens of milliseconds each.
+const killable = `
+sweep: killable
+experiment: linear_regression
+seeds: [0, 1, 2, 3, 4]
+params: {num_iters: 150}
+defaults: {eta: 0.01}
+models:
+  - {name: BP, model_type: BP}
+  - {name: FA, model_type: FA, fback_type: random}
+  - {name: NDI, model_type: NDI, fback_type: optim, leak: 0.01}
+  - {name: DI, model_type: DI, fback_type: neg-transpose, leak: 0.01}
+  - {name: DI-3, model_type: DI, fback_type: optim, leak: 0.01}
+  - {name: SDI, model_type: SDI, fback_type: neg-transpose, leak: 0.01, params: {sizes: [30, 20, 20, 10]}}
+`
+
+// TestResumeAfterKill kills a running sweep with SIGKILL at several points,
+// plants a truncated Parquet file and a stray temporary, resumes, and checks
+// that the result equals an uninterrupted run's, every cell exactly once.
+func TestResumeAfterKill(t *testing.T) {
+	tmp := t.TempDir()
+	cfg := filepath.Join(tmp, "killable.yaml")
+	os.WriteFile(cfg, []byte(killable), 0o644)
+	ref, dir := filepath.Join(tmp, "ref"), filepath.Join(tmp, "dir")
+	if code, _, errs := cli(t, "run", "-jobs", "2", "-out", ref, cfg); code != 0 {
+		t.Fatalf("reference run: exit %d\n%s", code, errs)
+	}
+	total := count(t, ref)
+	for _, after := range []int{0, 7, 19} {
+		cmd := child(t, "run", "-jobs", "2", "-out", dir, cfg)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(60 * time.Second)
+		for count(t, dir) < after && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
+		if after == 0 {
+			time.Sleep(300 * time.Millisecond) // mid-way through the first cells
+		}
+		cmd.Process.Signal(syscall.SIGKILL)
+		cmd.Wait()
+		n := count(t, dir)
+		if n >= total {
+			t.Fatalf("the kill after %d cells came too late: %d of %d finished", after, n, total)
+		}
+		t.Logf("killed with %d of %d cells finished", n, total)
+	}
+	// A truncated runs file must be detected and its cell run again; a
+	// stray temporary must not be taken for a result.
+	files, _ := filepath.Glob(filepath.Join(dir, "runs", "*.parquet"))
+	victim := files[0]
+	data, _ := os.ReadFile(victim)
+	os.WriteFile(victim, data[:len(data)/2], 0o644)
+	stray := filepath.Join(dir, "runs", "."+strings.TrimSuffix(filepath.Base(files[1]), ".parquet")+".parquet.tmp-42")
+	os.WriteFile(stray, data[:10], 0o644)
+
+	out, err := child(t, "run", "-jobs", "2", "-out", dir, cfg).CombinedOutput()
+	if err != nil {
+		t.Fatalf("resumed run: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "not a complete Parquet file") || !strings.Contains(string(out), "cell will run again") {
+		t.Errorf("the truncated file was not reported:\n%s", out)
+	}
+	if _, err := os.Stat(stray); !os.IsNotExist(err) {
+		t.Errorf("stray temporary %s left in place", stray)
+	}
+	if d, _ := filepath.Glob(filepath.Join(dir, "damaged", "*")); len(d) != 1 {
+		t.Errorf("damaged/ holds %d files, want the truncated one", len(d))
+	}
+	for _, sub := range []string{"runs", "curves"} {
+		ents, _ := os.ReadDir(filepath.Join(dir, sub))
+		if len(ents) != total {
+			names := []string{}
+			for _, e := range ents {
+				names = append(names, e.Name())
+			}
+			t.Errorf("%s holds %d files, want exactly one per cell (%d): %v", sub, len(ents), total, names)
+		}
+	}
+	sameResults(t, ref, dir)
+}
+
+// count is the number of readable runs files in dir; an unreadable one
+// fails the test, since a final name must always mean a complete file.
+func count(t *testing.T, dir string) int {
+	t.Helper()
+	if _, err := os.Stat(filepath.Join(dir, "runs")); os.IsNotExist(err) {
+		return 0
+	}
+	runs, errs := results.ReadRuns(dir)
+	if len(errs) > 0 {
+		t.Fatalf("unreadable runs file under a final name: %v", errs)
+	}
+	return len(runs)
+}
+
+// sameResults compares two results folders value for value, except the
+// columns that time a run.
+func sameResults(t *testing.T, a, b string) {
+	t.Helper()
+	ra, ea := results.ReadRuns(a)
+	rb, eb := results.ReadRuns(b)
+	ca, fa := results.ReadCurves(a)
+	cb, fb := results.ReadCurves(b)
+	if len(ea)+len(eb)+len(fa)+len(fb) > 0 {
+		t.Fatalf("unreadable files: %v %v %v %v", ea, eb, fa, fb)
+	}
+	if len(ra) != len(rb) || len(ca) != len(cb) {
+		t.Fatalf("%d runs and %d curves vs %d and %d", len(ra), len(ca), len(rb), len(cb))
+	}
+	for i := range ra {
+		x, y := ra[i], rb[i]
+		for _, r := range []*results.Run{&x, &y} {
+			r.WallSeconds, r.StartedAt, r.FinishedAt = 0, time.Time{}, time.Time{}
+		}
+		if math.IsNaN(x.FinalTestError) && math.IsNaN(y.FinalTestError) {
+			x.FinalTestError, y.FinalTestError = 0, 0 // NaN: not measured
+		}
+		if !reflect.DeepEqual(x, y) {
+			t.Errorf("runs differ:\n%+v\n%+v", x, y)
+		}
+	}
+	for i := range ca {
+		if !reflect.DeepEqual(ca[i].CellKey, cb[i].CellKey) || !reflect.DeepEqual(ca[i].Points, cb[i].Points) {
+			t.Errorf("curves of cell %s differ", ca[i].CellID)
+		}
+	}
+}
+
+// TestInterruptExitCode: SIGINT ends a run with exit code 130, keeping
+// finished cells, and a second run completes the sweep.
+func TestInterruptExitCode(t *testing.T) {
+	tmp := t.TempDir()
+	cfg := filepath.Join(tmp, "killable.yaml")
+	os.WriteFile(cfg, []byte(killable), 0o644)
+	dir := filepath.Join(tmp, "dir")
+	cmd := child(t, "run", "-jobs", "2", "-out", dir, cfg)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for count(t, dir) < 3 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	cmd.Process.Signal(os.Interrupt)
+	err := cmd.Wait()
+	if code := cmd.ProcessState.ExitCode(); code != 130 {
+		t.Fatalf("exit code %d (%v), want 130", code, err)
+	}
+	if code, _, errs := cli(t, "run", "-out", dir, cfg); code != 0 {
+		t.Fatalf("resumed: exit %d\n%s", code, errs)
+	}
+}

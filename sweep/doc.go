@@ -1,0 +1,41 @@
+// Package sweep turns a configuration into cells and runs them: grid
+// expansion, cell identity, the bounded scheduler, resume, shards, locks and
+// the status of a results folder.
+//
+// # Cells
+//
+// NewPlan crosses the configuration's models with its grid points and seeds,
+// in a fixed order, and resolves every value: a grid value over the model's
+// own, over defaults, over the experiment's parameters. Values a rule ignores
+// are cleared (BP and PBP read no feedback and no leak, FA no leak), so that
+// crossing BP with three fback_types gives one cell, not three. A cell's id
+// is a hash of its resolved definition (Def) and results.FormatVersion: the
+// same cell in two configurations has the same id, and changing any value
+// makes a new one. The model's name is not part of it.
+//
+// # Running and resuming
+//
+// Run executes the cells of one shard that have no finished runs file,
+// at most Options.Jobs at once (errgroup with SetLimit). Each cell is
+// isolated: an error or a panic becomes a runs file with status "failed" and
+// the message (with the stack for a panic), and the others go on. A diverged
+// cell is a result. A cell writes its curves file, then its runs file, each
+// atomically (results.WriteFileAtomic); the runs file is what marks the cell
+// finished. Rerunning skips ok and diverged cells, retries failed ones, and
+// runs the rest. Cells interrupted by the context write nothing and stay
+// pending. Before running, Run moves runs files that cannot be read to
+// DIR/damaged/ (their cells run again) and removes temporaries and curves
+// without a finished run, for its own shard's cells only.
+//
+// # Shards and locks
+//
+// Shard k of n holds every n-th cell of the plan from k-1, so the assignment
+// depends only on the plan, and each shard has a share of every model. Runs
+// of one folder hold flock(2) locks: a whole run excludes every other run of
+// the folder, shard runs exclude only the same shard. Shards write only
+// their own cells' files; sweep.yaml is written only when missing or changed.
+//
+// A results folder is self-describing: sweep.yaml is the resolved
+// configuration (every parameter written out), from which ReadStatus plans
+// the cells again and counts them against runs/.
+package sweep

@@ -1,0 +1,326 @@
+package sweep
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"dinv/models"
+	"dinv/results"
+)
+
+// ErrInterrupted is returned when the context ended a run before its cells
+// were done. Finished cells are kept.
+var ErrInterrupted = errors.New("interrupted")
+
+// ErrCellsFailed is returned when a run finished with failed cells.
+var ErrCellsFailed = errors.New("some cells failed")
+
+// Options control Run.
+type Options struct {
+	Dir      string // results folder
+	Jobs     int    // cells at once; <= 0 means the number of CPUs
+	Shard    int    // 1..Shards
+	Shards   int    // 0 or 1: the whole sweep
+	Env      models.Env
+	Stderr   io.Writer
+	TTY      bool          // draw a live bar instead of plain lines
+	Interval time.Duration // between plain progress lines (0: 10 s)
+	Version  string        // tool version for the runs table
+	Commit   string        // git commit for the runs table
+}
+
+// Summary counts the cells of one Run.
+type Summary struct {
+	Cells    int // in this shard
+	Skipped  int // finished before this run
+	Retried  int // failed before, run again
+	OK       int
+	Diverged int
+	Failed   int
+	Pending  int // not run because of interruption
+}
+
+// Run executes the pending cells of p's shard into opt.Dir, as described in
+// the package documentation. It returns ErrInterrupted when ctx ends first,
+// ErrCellsFailed when cells failed, ErrLocked when another run holds the
+// folder or shard, and other errors when the folder cannot be used.
+func Run(ctx context.Context, p *Plan, opt Options) (Summary, error) {
+	if opt.Shards <= 1 {
+		opt.Shard, opt.Shards = 1, 1
+	}
+	if opt.Jobs <= 0 {
+		opt.Jobs = runtime.NumCPU()
+	}
+	if opt.Stderr == nil {
+		opt.Stderr = io.Discard
+	}
+	if opt.Interval <= 0 {
+		opt.Interval = 10 * time.Second
+	}
+	if err := Prepare(p, opt.Dir); err != nil {
+		return Summary{}, err
+	}
+	lock, err := lockFolder(opt.Dir, opt.Shard, opt.Shards)
+	if err != nil {
+		return Summary{}, err
+	}
+	defer lock.unlock()
+
+	cells := p.Shard(opt.Shard, opt.Shards)
+	done, warnings := scan(opt.Dir, cells)
+	for _, w := range warnings {
+		fmt.Fprintln(opt.Stderr, "warning:", w)
+	}
+	s := Summary{Cells: len(cells)}
+	var todo []Cell
+	for _, c := range cells {
+		switch done[c.ID] {
+		case "ok", "diverged":
+			s.Skipped++
+		case "failed":
+			s.Retried++
+			todo = append(todo, c)
+		default:
+			todo = append(todo, c)
+		}
+	}
+	shard := ""
+	if opt.Shards > 1 {
+		shard = fmt.Sprintf(" (shard %d/%d)", opt.Shard, opt.Shards)
+	}
+	fmt.Fprintf(opt.Stderr, "sweep %s%s: %d cells; %d finished before, skipped; %d failed before, retrying; %d to run with %d jobs into %s\n",
+		p.Config.Sweep, shard, len(cells), s.Skipped, s.Retried, len(todo), opt.Jobs, opt.Dir)
+
+	cnt := &counts{total: len(todo)}
+	rep := newReporter(opt.Stderr, cnt, opt.TTY, opt.Interval)
+	w := &worker{p: p, opt: opt, rep: rep, cnt: cnt}
+	g := new(errgroup.Group)
+	g.SetLimit(opt.Jobs)
+	for i := range todo {
+		if ctx.Err() != nil {
+			break
+		}
+		c := &todo[i]
+		g.Go(func() error {
+			w.run(ctx, c)
+			return nil
+		})
+	}
+	g.Wait()
+	rep.close()
+
+	s.OK = int(cnt.done.Load() - cnt.failed.Load() - cnt.diverged.Load())
+	s.Diverged = int(cnt.diverged.Load())
+	s.Failed = int(cnt.failed.Load())
+	s.Pending = len(todo) - int(cnt.done.Load())
+	fmt.Fprintf(opt.Stderr, "sweep %s%s: %d ok, %d diverged, %d failed, %d skipped, %d not run; %s\n",
+		p.Config.Sweep, shard, s.OK, s.Diverged, s.Failed, s.Skipped, s.Pending,
+		time.Since(rep.start).Round(time.Millisecond))
+	switch {
+	case ctx.Err() != nil && s.Pending > 0:
+		return s, ErrInterrupted
+	case s.Failed > 0:
+		return s, ErrCellsFailed
+	}
+	return s, nil
+}
+
+// Prepare creates the results folder and writes sweep.yaml, the resolved
+// configuration, unless it already holds the same text: shards started
+// together find it written and leave it alone.
+func Prepare(p *Plan, dir string) error {
+	for _, d := range []string{dir, filepath.Join(dir, "runs"), filepath.Join(dir, "curves")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+	}
+	text, err := Resolved(p)
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(dir, "sweep.yaml")
+	if old, err := os.ReadFile(path); err == nil && string(old) == string(text) {
+		return nil
+	}
+	return results.WriteFileAtomic(path, func(w io.Writer) error {
+		_, err := w.Write(text)
+		return err
+	})
+}
+
+// scan reads the runs files of cells: their status by cell id, and
+// warnings about files it set aside. It removes temporaries and stray
+// curves of these cells only, since other shards may be writing theirs.
+func scan(dir string, cells []Cell) (map[string]string, []string) {
+	mine := make(map[string]bool, len(cells))
+	for _, c := range cells {
+		mine[c.ID] = true
+	}
+	status := map[string]string{}
+	var warnings []string
+	for _, sub := range []string{"runs", "curves"} {
+		ents, _ := os.ReadDir(filepath.Join(dir, sub))
+		for _, e := range ents {
+			name := e.Name()
+			if results.IsTemp(name) && mine[tempCell(name)] {
+				os.Remove(filepath.Join(dir, sub, name))
+			}
+		}
+	}
+	for _, c := range cells {
+		path := filepath.Join(dir, "runs", c.ID+".parquet")
+		r, err := results.ReadRun(path)
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+		case err != nil:
+			warnings = append(warnings, fmt.Sprintf("%v; moved to %s, cell will run again", err, quarantine(dir, path)))
+		case r.CellID != c.ID:
+			warnings = append(warnings, fmt.Sprintf("%s holds cell %s; moved to %s, cell will run again", path, r.CellID, quarantine(dir, path)))
+		default:
+			status[c.ID] = r.Status
+		}
+		if st := status[c.ID]; st != "ok" && st != "diverged" {
+			// A curve without a finished run is left from a run killed
+			// between the two renames, or from a cell that failed later.
+			os.Remove(filepath.Join(dir, "curves", c.ID+".parquet"))
+		}
+	}
+	return status, warnings
+}
+
+// tempCell returns the cell id in a temporary's name (".ID.parquet.tmp-N").
+func tempCell(name string) string {
+	id, _, _ := strings.Cut(strings.TrimPrefix(name, "."), ".")
+	return id
+}
+
+// quarantine moves a damaged file out of the result folders, keeping it
+// for inspection, and returns where it went.
+func quarantine(dir, path string) string {
+	q := filepath.Join(dir, "damaged")
+	os.MkdirAll(q, 0o755)
+	to := filepath.Join(q, fmt.Sprintf("%s.%s", filepath.Base(path), time.Now().UTC().Format("20060102T150405.000000000")))
+	if err := os.Rename(path, to); err != nil {
+		os.Remove(path)
+		return "nowhere (removed)"
+	}
+	return to
+}
+
+// worker runs cells and writes their results.
+type worker struct {
+	p   *Plan
+	opt Options
+	rep *reporter
+	cnt *counts
+}
+
+// run trains one cell and writes its files. A panic or error is the cell's
+// failure, recorded in its runs file; an interruption writes nothing.
+func (w *worker) run(ctx context.Context, c *Cell) {
+	w.cnt.running.Add(1)
+	defer w.cnt.running.Add(-1)
+	started := time.Now()
+	curve := results.Curve{CellKey: c.Key(w.p.Config.Sweep)}
+	res, err := w.train(ctx, c, &curve)
+	if err != nil && ctx.Err() != nil {
+		return // interrupted: the cell stays pending
+	}
+	finished := time.Now()
+	run := results.Run{
+		CellKey:         curve.CellKey,
+		FbackGain:       c.Def.FbackGain,
+		Params:          c.Def.ParamsJSON(),
+		Steps:           int64(res.Steps),
+		FinalTrainError: res.FinalTrainError,
+		FinalTestError:  res.FinalTestError,
+		WallSeconds:     finished.Sub(started).Seconds(),
+		SSARuns:         int64(res.SSARuns),
+		StartedAt:       started.UTC(),
+		FinishedAt:      finished.UTC(),
+		ToolVersion:     w.opt.Version,
+		GitCommit:       w.opt.Commit,
+		ConfigSHA256:    w.p.Config.SHA256,
+	}
+	switch {
+	case err != nil:
+		run.Status, run.Message = "failed", err.Error()
+		run.FinalTrainError, run.FinalTestError = math.NaN(), math.NaN()
+	case res.Status == models.Diverged:
+		run.Status, run.Message = "diverged", fmt.Sprintf("diverged at step %d", res.DivergedAt)
+	default:
+		run.Status = "ok"
+	}
+	if res.SSARetries > 0 {
+		run.Message = strings.TrimPrefix(run.Message+fmt.Sprintf("; %d SSA retries", res.SSARetries), "; ")
+	}
+	runs := filepath.Join(w.opt.Dir, "runs", c.ID+".parquet")
+	curves := filepath.Join(w.opt.Dir, "curves", c.ID+".parquet")
+	// Curves first: a runs file marks the cell finished, so it comes last.
+	var werr error
+	if run.Status != "failed" {
+		werr = results.WriteCurve(curves, curve)
+	}
+	if werr == nil {
+		werr = results.WriteRun(runs, run)
+	}
+	if werr != nil {
+		os.Remove(curves)
+		run.Status = "failed"
+		w.rep.logf("cell %s (%s, seed %d) failed: writing results: %v", c.ID, c.Model, c.Def.Seed, werr)
+	} else if run.Status == "failed" {
+		w.rep.logf("cell %s (%s, seed %d) failed: %s", c.ID, c.Model, c.Def.Seed, firstLine(run.Message))
+	}
+	switch run.Status {
+	case "failed":
+		w.cnt.failed.Add(1)
+	case "diverged":
+		w.cnt.diverged.Add(1)
+	}
+	w.cnt.done.Add(1)
+	w.rep.cellDone()
+}
+
+// train runs the experiment, turning a panic into an error with its stack.
+func (w *worker) train(ctx context.Context, c *Cell, curve *results.Curve) (res models.Result, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	if testHook != nil {
+		testHook(c)
+	}
+	exp, err := models.LookupExperiment(c.Def.Experiment)
+	if err != nil {
+		return res, err
+	}
+	rec := recorder{curve: curve}
+	return exp.Run(ctx, w.opt.Env, c.Def.Params, c.Def.Model(c.Model), c.Def.Seed, &rec)
+}
+
+// testHook, when set by a test, runs before each cell trains.
+var testHook func(c *Cell)
+
+// recorder collects a run's points into its curve.
+type recorder struct{ curve *results.Curve }
+
+func (r *recorder) Record(step int, metric string, layer int, value float64) {
+	r.curve.Points = append(r.curve.Points, results.Point{Step: int64(step), Metric: metric, Layer: int32(layer), Value: value})
+}
+
+func firstLine(s string) string {
+	first, _, _ := strings.Cut(s, "\n")
+	return first
+}

@@ -1,0 +1,310 @@
+package sweep
+
+import (
+	"context"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"dinv/io/config"
+	"dinv/results"
+)
+
+// small is a sweep of every rule that runs in well under a second.
+const small = `
+sweep: small
+experiment: linear_regression
+seeds: [0, 1]
+params: {num_iters: 60}
+defaults: {eta: 0.01}
+models:
+  - {name: BP, model_type: BP}
+  - {name: FA, model_type: FA, fback_type: random}
+  - {name: PBP, model_type: PBP}
+  - {name: NDI, model_type: NDI, fback_type: neg-transpose, leak: 0.01}
+  - {name: DI, model_type: DI, fback_type: optim, leak: 0.01}
+  - {name: SDI, model_type: SDI, fback_type: neg-transpose, leak: 0.01, params: {sizes: [30, 20, 20, 10]}}
+grid:
+  w_decay: [0, 0.0001]
+`
+
+func plan(t *testing.T, name, src string) *Plan {
+	t.Helper()
+	c, err := config.Parse(name, []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := NewPlan(c, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func runSweep(t *testing.T, p *Plan, opt Options) (Summary, error) {
+	t.Helper()
+	if opt.Dir == "" {
+		opt.Dir = t.TempDir()
+	}
+	return Run(context.Background(), p, opt)
+}
+
+// tables reads both tables of dir with the columns that vary between runs
+// of the same cells (timings, versions) blanked.
+func tables(t *testing.T, dir string) ([]results.Run, []results.Curve) {
+	t.Helper()
+	runs, errs := results.ReadRuns(dir)
+	curves, errs2 := results.ReadCurves(dir)
+	if len(errs)+len(errs2) > 0 {
+		t.Fatalf("unreadable results: %v %v", errs, errs2)
+	}
+	for i := range runs {
+		runs[i].WallSeconds, runs[i].StartedAt, runs[i].FinishedAt = 0, time.Time{}, time.Time{}
+	}
+	return runs, curves
+}
+
+// sameTables compares two result folders value for value (NaN equals NaN).
+func sameTables(t *testing.T, a, b string) {
+	t.Helper()
+	ra, ca := tables(t, a)
+	rb, cb := tables(t, b)
+	if len(ra) != len(rb) || len(ca) != len(cb) {
+		t.Fatalf("%s has %d runs and %d curves, %s has %d and %d", a, len(ra), len(ca), b, len(rb), len(cb))
+	}
+	for i := range ra {
+		x, y := ra[i], rb[i]
+		if bitsEqual(x.FinalTrainError, y.FinalTrainError) && bitsEqual(x.FinalTestError, y.FinalTestError) {
+			x.FinalTrainError, y.FinalTrainError, x.FinalTestError, y.FinalTestError = 0, 0, 0, 0
+		}
+		if !reflect.DeepEqual(x, y) {
+			t.Errorf("runs differ:\n%+v\n%+v", x, y)
+		}
+	}
+	for i := range ca {
+		if !reflect.DeepEqual(ca[i].CellKey, cb[i].CellKey) || len(ca[i].Points) != len(cb[i].Points) {
+			t.Fatalf("curves of %s differ in key or length", ca[i].CellID)
+		}
+		for j, p := range ca[i].Points {
+			q := cb[i].Points[j]
+			if p.Step != q.Step || p.Metric != q.Metric || p.Layer != q.Layer || !bitsEqual(p.Value, q.Value) {
+				t.Fatalf("curve %s point %d: %+v vs %+v", ca[i].CellID, j, p, q)
+			}
+		}
+	}
+}
+
+func bitsEqual(a, b float64) bool { return math.Float64bits(a) == math.Float64bits(b) }
+
+func TestJobsDeterminism(t *testing.T) {
+	p := plan(t, "small.yaml", small)
+	one, two := t.TempDir(), t.TempDir()
+	if s, err := runSweep(t, p, Options{Dir: one, Jobs: 1}); err != nil || s.OK != len(p.Cells) {
+		t.Fatalf("jobs 1: %+v %v", s, err)
+	}
+	if s, err := runSweep(t, p, Options{Dir: two, Jobs: 2}); err != nil || s.OK != len(p.Cells) {
+		t.Fatalf("jobs 2: %+v %v", s, err)
+	}
+	sameTables(t, one, two)
+}
+
+// TestShards runs the two halves of a plan side by side into one folder
+// and checks they cover it exactly once and equal a whole run.
+func TestShards(t *testing.T) {
+	p := plan(t, "small.yaml", small)
+	seen := map[string]int{}
+	for k := 1; k <= 3; k++ {
+		for _, c := range p.Shard(k, 3) {
+			seen[c.ID]++
+			if ShardOf(c.Index, 3) != k {
+				t.Errorf("cell %d in shard %d, ShardOf says %d", c.Index, k, ShardOf(c.Index, 3))
+			}
+		}
+	}
+	if len(seen) != len(p.Cells) {
+		t.Fatalf("shards cover %d of %d cells", len(seen), len(p.Cells))
+	}
+	shared, whole := t.TempDir(), t.TempDir()
+	errc := make(chan error, 2)
+	for k := 1; k <= 2; k++ {
+		go func() {
+			_, err := Run(context.Background(), p, Options{Dir: shared, Jobs: 1, Shard: k, Shards: 2})
+			errc <- err
+		}()
+	}
+	for range 2 {
+		if err := <-errc; err != nil {
+			t.Fatal(err)
+		}
+	}
+	runSweep(t, p, Options{Dir: whole, Jobs: 2})
+	sameTables(t, shared, whole)
+}
+
+func TestResolvedPlansTheSameCells(t *testing.T) {
+	files, _ := filepath.Glob("../configs/*.yaml")
+	more, _ := filepath.Glob("../testdata/plan/*.yaml")
+	for _, f := range append(files, more...) {
+		c, err := config.Load(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := NewPlan(c, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text, err := Resolved(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := plan(t, "sweep.yaml", string(text))
+		if len(p.Cells) != len(q.Cells) {
+			t.Fatalf("%s: %d cells, resolved %d", f, len(p.Cells), len(q.Cells))
+		}
+		for i := range p.Cells {
+			if p.Cells[i].ID != q.Cells[i].ID || p.Cells[i].Model != q.Cells[i].Model {
+				t.Fatalf("%s: cell %d is %s %s, resolved %s %s", f, i, p.Cells[i].Model, p.Cells[i].ID, q.Cells[i].Model, q.Cells[i].ID)
+			}
+		}
+	}
+}
+
+// TestCellIdentity: a cell's id depends on its definition only, not on
+// the model's name, the config it came from or its neighbours, and every
+// value of the definition changes it.
+func TestCellIdentity(t *testing.T) {
+	base := "sweep: a\nexperiment: linear_regression\nseeds: [3]\nparams: {num_iters: 100}\nmodels:\n"
+	id := func(model string, extra ...string) string {
+		src := base + "  - " + model + "\n" + strings.Join(extra, "\n")
+		return plan(t, "x.yaml", src).Cells[0].ID
+	}
+	ref := id("{name: DI, model_type: DI, fback_type: optim, leak: 0.01}")
+	if got := id("{name: other-name, model_type: DI, fback_type: optim, leak: 0.01}", "  - {name: BP, model_type: BP}"); got != ref {
+		t.Errorf("renaming the model or adding one changed the id: %s vs %s", got, ref)
+	}
+	if got := id("{name: DI, model_type: DI, fback_type: optim}", "defaults: {leak: 0.01, eta: 0.01}"); got != ref {
+		t.Errorf("the same values through defaults gave a new id: %s vs %s", got, ref)
+	}
+	for _, m := range []string{
+		"{name: DI, model_type: NDI, fback_type: optim, leak: 0.01}",
+		"{name: DI, model_type: DI, fback_type: neg-transpose, leak: 0.01}",
+		"{name: DI, model_type: DI, fback_type: optim, leak: 0.02}",
+		"{name: DI, model_type: DI, fback_type: optim, leak: 0.01, eta: 0.02}",
+		"{name: DI, model_type: DI, fback_type: optim, leak: 0.01, w_decay: 0.001}",
+		"{name: DI, model_type: DI, fback_type: optim, leak: 0.01, fback_gain: 2}",
+		"{name: DI, model_type: DI, fback_type: optim, leak: 0.01, fback_scale: 0.1}",
+		"{name: DI, model_type: DI, fback_type: optim, leak: 0.01, params: {dt: 0.25}}",
+	} {
+		if id(m) == ref {
+			t.Errorf("%s has the reference id", m)
+		}
+	}
+	if got := plan(t, "x.yaml", strings.Replace(base, "[3]", "[4]", 1)+"  - {name: DI, model_type: DI, fback_type: optim, leak: 0.01}").Cells[0].ID; got == ref {
+		t.Error("another seed has the reference id")
+	}
+}
+
+func TestFailedCellsAreRecordedAndRetried(t *testing.T) {
+	p := plan(t, "small.yaml", small)
+	dir := t.TempDir()
+	victim := p.Cells[3].ID
+	testHook = func(c *Cell) {
+		if c.ID == victim {
+			panic("boom")
+		}
+	}
+	s, err := runSweep(t, p, Options{Dir: dir, Jobs: 2})
+	testHook = nil
+	if !errors.Is(err, ErrCellsFailed) || s.Failed != 1 || s.OK != len(p.Cells)-1 {
+		t.Fatalf("first run: %+v, %v; want one failed cell", s, err)
+	}
+	r, err := results.ReadRun(filepath.Join(dir, "runs", victim+".parquet"))
+	if err != nil || r.Status != "failed" || !strings.Contains(r.Message, "panic: boom") || !strings.Contains(r.Message, "sweep.(*worker).train") {
+		t.Fatalf("failed cell's run: %+v, %v", r, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "curves", victim+".parquet")); !os.IsNotExist(err) {
+		t.Errorf("a failed cell has a curves file")
+	}
+	st, err := ReadStatus(dir, 0)
+	if err != nil || st.Failed != 1 || st.OK != len(p.Cells)-1 || len(st.FailedRuns) != 1 {
+		t.Fatalf("status: %+v, %v", st, err)
+	}
+	var ran atomic.Int64
+	testHook = func(*Cell) { ran.Add(1) }
+	defer func() { testHook = nil }()
+	s, err = runSweep(t, p, Options{Dir: dir, Jobs: 2})
+	if err != nil || s.Retried != 1 || s.Skipped != len(p.Cells)-1 || ran.Load() != 1 || s.OK != 1 {
+		t.Fatalf("second run: %+v, %v, %d cells trained; want only the failed one", s, err, ran.Load())
+	}
+}
+
+func TestInterruptKeepsFinishedCells(t *testing.T) {
+	p := plan(t, "small.yaml", small)
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	var started atomic.Int64
+	testHook = func(*Cell) {
+		if started.Add(1) == 5 {
+			cancel()
+		}
+	}
+	s, err := Run(ctx, p, Options{Dir: dir, Jobs: 2})
+	testHook = nil
+	if !errors.Is(err, ErrInterrupted) || s.Pending == 0 {
+		t.Fatalf("interrupted run: %+v, %v", s, err)
+	}
+	runs, _ := results.ReadRuns(dir)
+	if len(runs) != s.OK+s.Diverged+s.Failed || len(runs) >= len(p.Cells) {
+		t.Fatalf("%d runs files after an interrupted run of %+v", len(runs), s)
+	}
+	s2, err := Run(context.Background(), p, Options{Dir: dir, Jobs: 2})
+	if err != nil || s2.Skipped != len(runs) || s2.OK+s2.Skipped != len(p.Cells) {
+		t.Fatalf("resumed: %+v, %v", s2, err)
+	}
+	whole := t.TempDir()
+	runSweep(t, p, Options{Dir: whole, Jobs: 2})
+	sameTables(t, dir, whole)
+}
+
+func TestSecondRunIsLockedOut(t *testing.T) {
+	p := plan(t, "small.yaml", small)
+	dir := t.TempDir()
+	if err := Prepare(p, dir); err != nil {
+		t.Fatal(err)
+	}
+	l, err := lockFolder(dir, 1, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = runSweep(t, p, Options{Dir: dir})
+	if !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), "pid ") {
+		t.Errorf("whole run beside a whole run: %v", err)
+	}
+	_, err = runSweep(t, p, Options{Dir: dir, Shard: 1, Shards: 2})
+	if !errors.Is(err, ErrLocked) {
+		t.Errorf("shard run beside a whole run: %v", err)
+	}
+	l.unlock()
+	l, err = lockFolder(dir, 2, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.unlock()
+	_, err = runSweep(t, p, Options{Dir: dir, Shard: 2, Shards: 3})
+	if !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), "shard 2/3") {
+		t.Errorf("the same shard twice: %v", err)
+	}
+	_, err = runSweep(t, p, Options{Dir: dir})
+	if !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), "shard runs") {
+		t.Errorf("whole run beside a shard run: %v", err)
+	}
+	if _, err := runSweep(t, p, Options{Dir: dir, Shard: 1, Shards: 3}); err != nil {
+		t.Errorf("another shard: %v", err)
+	}
+}
