@@ -61,11 +61,13 @@ Usage:
   dinv run [-out DIR] [-jobs N] [-shard K/N] [-max-cells N] CONFIG
   dinv plan [-json] [-max-cells N] CONFIG
   dinv status [-json] DIR
+  dinv slurm [-out DIR] [-cells-per-task N] [-throttle N] [-time T] [-cpus-per-task C] [-submit] CONFIG
 
 Commands:
   run      run the cells of CONFIG that are not finished yet (resumes)
   plan     list the cells of CONFIG without running them
   status   count the ok, diverged, failed and pending cells of a results folder
+  slurm    run the sweep as a Slurm job array (writes the sbatch script; -submit submits it)
 
 'dinv COMMAND -h' describes a command. Configurations: configs/*.yaml.
 `
@@ -84,6 +86,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return planCmd(rest, stdout, stderr)
 	case "status":
 		return statusCmd(rest, stdout, stderr)
+	case "slurm":
+		return slurmCmd(ctx, rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -114,3 +114,52 @@ func TestUsage(t *testing.T) {
 		}
 	}
 }
+
+// TestReadmeCommands runs every `go run . ...` line of the README's shell
+// blocks in-process: the quickstart on one twentieth of its cells (the whole
+// of it is the README's first set-up command, run by hand and in the closing
+// notes), into a temporary folder that later commands read.
+func TestReadmeCommands(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "results")
+	var ran int
+	inBlock := false
+	for _, line := range strings.Split(string(readme), "\n") {
+		switch {
+		case strings.HasPrefix(line, "```sh"):
+			inBlock = true
+			continue
+		case strings.HasPrefix(line, "```"):
+			inBlock = false
+			continue
+		}
+		if !inBlock || !strings.HasPrefix(line, "go run . ") {
+			continue
+		}
+		cmd, _, _ := strings.Cut(strings.TrimPrefix(line, "go run . "), "#")
+		args := strings.Fields(cmd)
+		if args[0] == "slurm" {
+			continue // TestSlurmArray runs these against a real cluster
+		}
+		for i, a := range args {
+			if strings.HasPrefix(a, "results/") {
+				args[i] = filepath.Join(out, strings.TrimPrefix(a, "results/"))
+			}
+		}
+		if args[0] == "run" {
+			sweep := strings.TrimSuffix(filepath.Base(args[len(args)-1]), ".yaml")
+			args = append([]string{"run", "-shard", "1/20", "-out", filepath.Join(out, sweep)}, args[1:]...)
+		}
+		code, stdout, stderr := cli(t, args...)
+		if code != 0 {
+			t.Errorf("README command %q: exit %d\n%s%s", line, code, stdout, stderr)
+		}
+		ran++
+	}
+	if ran < 3 {
+		t.Errorf("found %d `go run .` commands in the README's sh blocks, want at least 3", ran)
+	}
+}

@@ -1,0 +1,169 @@
+package sweep
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Tasks is the number of shards, one Slurm array task each, that a plan of
+// cells makes with at most perTask cells a task.
+func Tasks(cells, perTask int) int {
+	if perTask < 1 {
+		panic("sweep: cells per task must be positive")
+	}
+	return max(1, (cells+perTask-1)/perTask)
+}
+
+// PendingShards returns the shards (1..n) of p that hold at least one cell
+// without a finished (ok or diverged) run, given the status of each cell id.
+func PendingShards(p *Plan, n int, status map[string]string) []int {
+	pending := make([]bool, n+1)
+	for _, c := range p.Cells {
+		if s := status[c.ID]; s != "ok" && s != "diverged" {
+			pending[ShardOf(c.Index, n)] = true
+		}
+	}
+	var out []int
+	for k := 1; k <= n; k++ {
+		if pending[k] {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// ArrayChunk is one sbatch submission of a job array: task i of it runs
+// shard Offset+i+1, and every index is below the cluster's MaxArraySize.
+type ArrayChunk struct {
+	Offset  int
+	Indices []int // sorted, each in [0, maxArraySize)
+}
+
+// Chunk groups shards (1-based, any order) into job-array submissions whose
+// indices stay below maxArraySize, Slurm's cap on array indices (not on
+// their count): shard k goes to the chunk of offset
+// floor((k-1)/maxArraySize)*maxArraySize, as index k-1-offset.
+func Chunk(shards []int, maxArraySize int) []ArrayChunk {
+	if maxArraySize < 1 {
+		panic("sweep: MaxArraySize must be positive")
+	}
+	byOffset := map[int][]int{}
+	for _, k := range shards {
+		off := (k - 1) / maxArraySize * maxArraySize
+		byOffset[off] = append(byOffset[off], k-1-off)
+	}
+	var out []ArrayChunk
+	for off, idx := range byOffset {
+		sort.Ints(idx)
+		out = append(out, ArrayChunk{Offset: off, Indices: idx})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Offset < out[j].Offset })
+	return out
+}
+
+// ArraySpec writes indices in sbatch's --array syntax, with ranges for runs
+// of consecutive indices and %throttle when throttle > 0: "0-4,7,9-12%2".
+func ArraySpec(indices []int, throttle int) string {
+	var b strings.Builder
+	for i := 0; i < len(indices); {
+		j := i
+		for j+1 < len(indices) && indices[j+1] == indices[j]+1 {
+			j++
+		}
+		if b.Len() > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.Itoa(indices[i]))
+		if j > i {
+			fmt.Fprintf(&b, "-%d", indices[j])
+		}
+		i = j + 1
+	}
+	if throttle > 0 {
+		fmt.Fprintf(&b, "%%%d", throttle)
+	}
+	return b.String()
+}
+
+// ParseArraySpec reads what ArraySpec writes (without the throttle).
+func ParseArraySpec(spec string) ([]int, error) {
+	spec, _, _ = strings.Cut(spec, "%")
+	var out []int
+	for _, part := range strings.Split(spec, ",") {
+		a, b, isRange := strings.Cut(part, "-")
+		lo, err := strconv.Atoi(a)
+		if err != nil {
+			return nil, fmt.Errorf("array spec %q: %v", spec, err)
+		}
+		hi := lo
+		if isRange {
+			if hi, err = strconv.Atoi(b); err != nil || hi < lo {
+				return nil, fmt.Errorf("array spec %q: bad range %q", spec, part)
+			}
+		}
+		for i := lo; i <= hi; i++ {
+			out = append(out, i)
+		}
+	}
+	return out, nil
+}
+
+// SlurmJob describes the batch script of a sweep.
+type SlurmJob struct {
+	Name        string // job name
+	Binary      string // absolute path of the tool
+	Config      string // absolute path of the configuration
+	Dir         string // absolute results folder
+	WorkDir     string // absolute folder the tasks start in (relative paths in the config)
+	Shards      int    // N of -shard K/N: fixed by the plan and cells per task
+	CPUsPerTask int
+	Partition   string
+	Time        string
+	Mem         string
+}
+
+// Script is the sbatch script: each array task runs its shard of the sweep.
+// The shard is DINV_SHARD_OFFSET + SLURM_ARRAY_TASK_ID + 1 out of a total
+// written into the script: SLURM_ARRAY_TASK_COUNT would count only the tasks
+// of one submission.
+func (j SlurmJob) Script() string {
+	var b strings.Builder
+	b.WriteString("#!/bin/bash\n")
+	fmt.Fprintf(&b, "#SBATCH --job-name=%s\n", j.Name)
+	fmt.Fprintf(&b, "#SBATCH --output=%s/slurm/%%A_%%a.out\n", j.Dir)
+	fmt.Fprintf(&b, "#SBATCH --error=%s/slurm/%%A_%%a.err\n", j.Dir)
+	fmt.Fprintf(&b, "#SBATCH --chdir=%s\n", j.WorkDir)
+	fmt.Fprintf(&b, "#SBATCH --cpus-per-task=%d\n", j.CPUsPerTask)
+	fmt.Fprintf(&b, "#SBATCH --ntasks=1\n")
+	if j.Partition != "" {
+		fmt.Fprintf(&b, "#SBATCH --partition=%s\n", j.Partition)
+	}
+	if j.Time != "" {
+		fmt.Fprintf(&b, "#SBATCH --time=%s\n", j.Time)
+	}
+	if j.Mem != "" {
+		fmt.Fprintf(&b, "#SBATCH --mem=%s\n", j.Mem)
+	}
+	fmt.Fprintf(&b, `#
+# Written by dinv slurm. Each array task runs one shard of the sweep; the
+# array indices are given to sbatch by dinv slurm -submit (see submissions.log
+# beside this script), with DINV_SHARD_OFFSET set when the plan needs more
+# indices than the cluster's MaxArraySize. Running this script by hand with
+# SLURM_ARRAY_TASK_ID=0 runs shard 1.
+set -euo pipefail
+TOTAL=%d
+SHARD=$(( ${DINV_SHARD_OFFSET:-0} + ${SLURM_ARRAY_TASK_ID:-0} + 1 ))
+exec %s run -jobs "${SLURM_CPUS_PER_TASK:-%d}" -shard "$SHARD/$TOTAL" -out %s %s
+`, j.Shards, shellQuote(j.Binary), j.CPUsPerTask, shellQuote(j.Dir), shellQuote(j.Config))
+	return b.String()
+}
+
+// shellQuote quotes s for bash when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+=:,@") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
