@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime/debug"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -121,11 +123,77 @@ func stream(seed uint64, s uint64) *rand.Rand { return rand.New(rand.NewPCG(seed
 // reporting recorded points to rec. It stops within a second of ctx's
 // cancellation, returning ctx's error. A run that diverges returns a Result
 // with Status Diverged and no error; an error means the run failed.
+//
+// The run works on a goroutine of its own so that Run can return on
+// cancellation even in the middle of a computation that cannot look at ctx
+// (a Schur decomposition of the stability optimiser takes seconds at MNIST
+// size). That goroutine ends at its next look at ctx; rec receives nothing
+// after Run returns. A panic of the run is raised again in Run's goroutine.
 func (e *Experiment) Run(ctx context.Context, env Env, p Params, m Model, seed uint64, rec Recorder) (Result, error) {
 	if err := p.validate(e.Name, m); err != nil {
 		return Result{}, err
 	}
-	return e.run(ctx, env, p, m, seed, rec)
+	if err := ctx.Err(); err != nil {
+		return Result{}, err
+	}
+	type outcome struct {
+		res   Result
+		err   error
+		panic any
+		stack []byte
+	}
+	gate := &gatedRecorder{rec: rec}
+	done := make(chan outcome, 1)
+	go func() {
+		var o outcome
+		defer func() {
+			if r := recover(); r != nil {
+				o.panic, o.stack = r, debug.Stack()
+			}
+			done <- o
+		}()
+		o.res, o.err = e.run(ctx, env, p, m, seed, gate)
+	}()
+	select {
+	case o := <-done:
+		if o.panic != nil {
+			panic(fmt.Sprintf("%v\n\nin the run's goroutine:\n%s", o.panic, o.stack))
+		}
+		return o.res, o.err
+	case <-ctx.Done():
+		gate.close()
+		// The run may have finished at the same moment: prefer its outcome.
+		select {
+		case o := <-done:
+			if o.panic == nil {
+				return o.res, o.err
+			}
+		default:
+		}
+		return Result{FinalTrainError: math.NaN(), FinalTestError: math.NaN()}, ctx.Err()
+	}
+}
+
+// gatedRecorder passes points on until it is closed, after which a run
+// that is still winding down records nothing.
+type gatedRecorder struct {
+	mu     sync.Mutex
+	rec    Recorder
+	closed bool
+}
+
+func (g *gatedRecorder) Record(step int, metric string, layer int, value float64) {
+	g.mu.Lock()
+	if !g.closed {
+		g.rec.Record(step, metric, layer, value)
+	}
+	g.mu.Unlock()
+}
+
+func (g *gatedRecorder) close() {
+	g.mu.Lock()
+	g.closed = true
+	g.mu.Unlock()
 }
 
 // Check reports whether p and m make a valid run of e: what Run would
@@ -224,6 +292,9 @@ func trainLoop(ctx context.Context, t *trainer, p Params, steps int, rec Recorde
 	eval func(k int) (train, test float64, finite bool, err error)) (res Result, err error) {
 	res = Result{FinalTrainError: math.NaN(), FinalTestError: math.NaN()}
 	defer func() { res.SSARuns, res.SSARetries = t.ssaRuns, t.ssaRetries }()
+	// A DI step on the autoencoder takes many seconds: its loops look at
+	// this flag, so that the work stops soon after ctx ends.
+	defer context.AfterFunc(ctx, func() { t.stop.Store(true) })()
 	diag := p.DiagEvery > 0 && (t.m.Kind == DI || t.m.Kind == SDI)
 	for k := range steps {
 		if err := ctx.Err(); err != nil {

@@ -122,7 +122,7 @@ func TestDeterminism(t *testing.T) {
 	}
 	var first *Network
 	for _, m := range nonlinearModels() {
-		net, _, err := newRun(p, m, 7, NetSpec{Sizes: p.Sizes, Transfers: []Transfer{Tanh, Tanh, Linear}, Bias: true}, false)
+		net, _, err := newRun(context.Background(), p, m, 7, NetSpec{Sizes: p.Sizes, Transfers: []Transfer{Tanh, Tanh, Linear}, Bias: true}, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -244,7 +244,7 @@ func TestStepNoAllocs(t *testing.T) {
 		x.Set(i, 0, float64(i%7)-3)
 	}
 	for _, m := range nonlinearModels() {
-		_, tr, err := newRun(p, m, 1, spec, true)
+		_, tr, err := newRun(context.Background(), p, m, 1, spec, true)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -261,7 +261,7 @@ func TestSDIFeedback(t *testing.T) {
 	p := small("nonlinear_regression")
 	spec := NetSpec{Sizes: p.Sizes, Transfers: []Transfer{Tanh, Tanh, Linear}, Bias: true}
 	for _, f := range []FeedbackType{NegTranspose, Optim} {
-		net, tr, err := newRun(p, Model{Kind: SDI, Feedback: f, Leak: 0.01}, 4, spec, false)
+		net, tr, err := newRun(context.Background(), p, Model{Kind: SDI, Feedback: f, Leak: 0.01}, 4, spec, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -294,7 +294,7 @@ func TestNormDelW(t *testing.T) {
 	rng := rand.New(rand.NewPCG(8, 8))
 	for _, bs := range []int{1, 5} {
 		p.BatchSize = bs
-		net, tr, err := newRun(p, Model{Kind: BP}, 1, spec, false)
+		net, tr, err := newRun(context.Background(), p, Model{Kind: BP}, 1, spec, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -317,7 +317,7 @@ func TestClipPerColumn(t *testing.T) {
 	p := small("linear_regression")
 	p.BatchSize, p.Clip = 3, []float64{0.5}
 	spec := NetSpec{Sizes: p.Sizes, Transfers: []Transfer{Linear, Linear}}
-	_, tr, err := newRun(p, Model{Kind: FA, Feedback: Random}, 1, spec, false)
+	_, tr, err := newRun(context.Background(), p, Model{Kind: FA, Feedback: Random}, 1, spec, false)
 	if err != nil {
 		t.Fatal(err)
 	}

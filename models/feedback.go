@@ -1,6 +1,7 @@
 package models
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -88,6 +89,12 @@ func (f Feedback) scale() float64 {
 // built) and returns its result; an unstable outcome is an error wrapping
 // linalg.ErrNotStable, and the caller decides whether to draw again.
 func InitFeedbackTo(b, w *mat.Dense, f Feedback, rng *rand.Rand, opt *linalg.Optimizer) (linalg.SSAResult, error) {
+	return InitFeedbackContext(context.Background(), b, w, f, rng, opt)
+}
+
+// InitFeedbackContext is InitFeedbackTo with a context that stops the
+// stability optimiser between its iterations.
+func InitFeedbackContext(ctx context.Context, b, w *mat.Dense, f Feedback, rng *rand.Rand, opt *linalg.Optimizer) (linalg.SSAResult, error) {
 	nOut, nIn := w.Dims()
 	if r, c := b.Dims(); r != nIn || c != nOut {
 		panic("models: dimension mismatch")
@@ -134,7 +141,7 @@ func InitFeedbackTo(b, w *mat.Dense, f Feedback, rng *rand.Rand, opt *linalg.Opt
 		if opt == nil {
 			opt = linalg.NewOptimizer(nIn, nOut)
 		}
-		res, err := opt.Optimize(b, w, f.Leak, prm)
+		res, err := opt.OptimizeContext(ctx, b, w, f.Leak, prm)
 		if gain != 1 {
 			b.Scale(gain, b)
 		}

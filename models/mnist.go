@@ -123,7 +123,7 @@ func runMNIST(ctx context.Context, env Env, p Params, m Model, seed uint64, rec 
 		tr[(L-1)/2] = Linear
 	}
 	spec := NetSpec{Sizes: p.Sizes, Transfers: tr, Bias: p.Bias, Softmax: !autoencoder}
-	net, t, err := newRun(p, m, seed, spec, false)
+	net, t, err := newRun(ctx, p, m, seed, spec, false)
 	if err != nil {
 		return t.failed(), err
 	}

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"os"
+	"runtime"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"dinv/io/mnist"
 )
@@ -82,5 +85,45 @@ func TestMNISTAutoencoderSmoke(t *testing.T) {
 				t.Errorf("%s %s: train error %.5f -> %.5f", m.Name, init, first, res.FinalTrainError)
 			}
 		}
+	}
+}
+
+// A run stops within a second of cancellation inside computations that take
+// far longer: one DI minibatch step of the full autoencoder (about 27 s
+// here) and the stability optimisation of the classifier's optim feedback
+// (about 20 s, seconds per iteration), and its goroutine does not linger.
+func TestCancelInsideLongComputations(t *testing.T) {
+	mnistOrSkip(t)
+	for _, tc := range []struct {
+		exp string
+		m   Model
+	}{
+		{"mnist_autoencoder", Model{Kind: DI, Feedback: NegTranspose, Leak: 0.01}},
+		{"mnist_classification", Model{Kind: DI, Feedback: Optim, Leak: 0.01}},
+	} {
+		exp, _ := LookupExperiment(tc.exp)
+		p := exp.Defaults()
+		p.Epochs, p.TrainSize, p.TestSize = 1, 1000, 100
+		before := runtime.NumGoroutine()
+		ctx, cancel := context.WithCancel(context.Background())
+		var cancelled atomic.Int64
+		time.AfterFunc(time.Second, func() { cancelled.Store(time.Now().UnixNano()); cancel() })
+		s := series{}
+		_, err := exp.Run(ctx, Env{}, p, tc.m, 1, s)
+		late := time.Duration(time.Now().UnixNano() - cancelled.Load())
+		if !errors.Is(err, context.Canceled) || cancelled.Load() == 0 {
+			t.Fatalf("%s %v: err %v before the cancellation, want context.Canceled after it", tc.exp, tc.m.Kind, err)
+		}
+		if late > time.Second {
+			t.Errorf("%s %v: returned %v after the cancellation", tc.exp, tc.m.Kind, late)
+		}
+		deadline := time.Now().Add(3 * time.Second)
+		for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if n := runtime.NumGoroutine(); n > before {
+			t.Errorf("%s %v: %d goroutines 3 s after the cancellation, %d before the run", tc.exp, tc.m.Kind, n, before)
+		}
+		t.Logf("%s %v: returned %v after the cancellation", tc.exp, tc.m.Kind, late.Round(time.Millisecond))
 	}
 }

@@ -1,6 +1,8 @@
 package models
 
 import (
+	"sync/atomic"
+
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
@@ -26,8 +28,21 @@ type Propagator struct {
 	rx, ry, gx, wgx, bry, del []float64
 	c, kc                     []float64 // the reduced linear loop
 
-	noReduce bool // for tests: integrate the linear loop directly
+	noReduce bool         // for tests: integrate the linear loop directly
+	stop     *atomic.Bool // see SetStop
 }
+
+// SetStop makes DI's loop end early once *stop is true (checked every
+// stopEvery Euler steps), leaving a meaningless result: a cancelled run
+// then stops within a fraction of a second even when one step takes many.
+func (p *Propagator) SetStop(stop *atomic.Bool) { p.stop = stop }
+
+// stopEvery is how many Euler steps DI and SDI take between looks at the
+// stop flag: at most a few milliseconds on the largest layers.
+const stopEvery = 16
+
+// stopped reports whether the loop at Euler step t should end.
+func stopped(stop *atomic.Bool, t int) bool { return stop != nil && t%stopEvery == 0 && stop.Load() }
 
 // NewPropagator returns a propagator for rule r across a layer with nIn
 // inputs and nOut outputs, for up to maxBatch examples per call. SDI spans
@@ -202,7 +217,7 @@ func (p *Propagator) diDirect(d, W, B, D blas64.General, bs int) {
 	wgxM := blas64.General{Rows: nOut, Cols: bs, Stride: bs, Data: wgx}
 	bryM := blas64.General{Rows: nIn, Cols: bs, Stride: bs, Data: bry}
 	Bt := p.transposed(B)
-	for t := 1; t < p.rule.tsteps(); t++ {
+	for t := 1; t < p.rule.tsteps() && !stopped(p.stop, t); t++ {
 		if p.rule.G == Tanh {
 			linalg.Tanh(gx, rx)
 		}
@@ -234,7 +249,7 @@ func (p *Propagator) diReduced(d, W, B, D blas64.General, bs int) {
 	copyRows(del, bs, D)
 	cM := blas64.General{Rows: nOut, Cols: bs, Stride: bs, Data: c}
 	kcM := blas64.General{Rows: nOut, Cols: bs, Stride: bs, Data: kc}
-	for t := 1; t < p.rule.tsteps(); t++ {
+	for t := 1; t < p.rule.tsteps() && !stopped(p.stop, t); t++ {
 		linalg.Gemm(blas.NoTrans, blas.NoTrans, 1, K, cM, 0, kcM)
 		for i, v := range ry {
 			ry[i] = v + dt*((-alpha*v+kc[i])-del[i])

@@ -64,7 +64,7 @@ func runLinear(ctx context.Context, _ Env, p Params, m Model, seed uint64, rec R
 	s.Mul(x, x.T())
 
 	spec := NetSpec{Sizes: p.Sizes, Transfers: make([]Transfer, len(p.Sizes)-1), Bias: p.Bias}
-	net, t, err := newRun(p, m, seed, spec, true)
+	net, t, err := newRun(ctx, p, m, seed, spec, true)
 	if err != nil {
 		return t.failed(), err
 	}
@@ -103,14 +103,14 @@ func onlinePass(x, y *mat.Dense, order []int) func(k int) (*mat.Dense, *mat.Dens
 
 // newRun builds a network with the seed's initial weights and the trainer
 // of model m on it.
-func newRun(p Params, m Model, seed uint64, spec NetSpec, diagPBP bool) (*Network, *trainer, error) {
+func newRun(ctx context.Context, p Params, m Model, seed uint64, spec NetSpec, diagPBP bool) (*Network, *trainer, error) {
 	net := NewNetwork(spec)
 	if p.Init == "orthogonal" {
 		net.InitOrthogonal(stream(seed, streamInit))
 	} else {
 		net.InitUniform(stream(seed, streamInit), p.InitScale, p.BiasInit)
 	}
-	t, err := newTrainer(net, m, p.spec(m, diagPBP), stream(seed, streamFeedback))
+	t, err := newTrainer(ctx, net, m, p.spec(m, diagPBP), stream(seed, streamFeedback))
 	return net, t, err
 }
 
@@ -219,7 +219,7 @@ func runNonlinear(ctx context.Context, _ Env, p Params, m Model, seed uint64, re
 	fw := newForward(p.Sizes, n)
 	y.Copy(fw.run(teacher, x))
 
-	net, t, err := newRun(p, m, seed, spec, false)
+	net, t, err := newRun(ctx, p, m, seed, spec, false)
 	if err != nil {
 		return t.failed(), err
 	}

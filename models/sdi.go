@@ -1,6 +1,8 @@
 package models
 
 import (
+	"sync/atomic"
+
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
@@ -17,6 +19,8 @@ type SDIPropagator struct {
 	n1, n2, n3, mb int
 
 	r1, r2, rz, g1, g2, w1g, w2g, brz, del []float64
+
+	stop *atomic.Bool // see SetStop
 }
 
 // NewSDIPropagator returns a propagator for the SDI rule r (r.Kind must be
@@ -39,6 +43,9 @@ func NewSDIPropagator(r Rule, n1, n2, n3, maxBatch int) *SDIPropagator {
 
 // Rule returns the propagator's rule.
 func (p *SDIPropagator) Rule() Rule { return p.rule }
+
+// SetStop makes the loop end early once *stop is true, as Propagator.SetStop.
+func (p *SDIPropagator) SetStop(stop *atomic.Bool) { p.stop = stop }
 
 // PropagateTo sets d1 (n1 x batch) and d2 (n2 x batch) to the states r1 and
 // r2 of the loop driven by delta (n3 x batch), integrated from zero with
@@ -71,7 +78,7 @@ func (p *SDIPropagator) PropagateTo(d1, d2, w1, w2, b, delta *mat.Dense) {
 	g1M, g2M, rzM := gen(p.n1, g1), gen(p.n2, g2), gen(p.n3, rz)
 	w1gM, w2gM, brzM := gen(p.n2, w1g), gen(p.n3, w2g), gen(p.n1, brz)
 	W1, W2, B := w1.RawMatrix(), w2.RawMatrix(), b.RawMatrix()
-	for t := 1; t < p.rule.tsteps(); t++ {
+	for t := 1; t < p.rule.tsteps() && !stopped(p.stop, t); t++ {
 		linalg.Gemm(blas.NoTrans, blas.NoTrans, 1, B, rzM, 0, brzM)
 		for i, v := range r1 {
 			r1[i] = v + dt*(-v+brz[i])

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sync/atomic"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
@@ -97,6 +98,8 @@ type trainSpec struct {
 // trainer owns every buffer of one run: after construction, a step
 // allocates nothing.
 type trainer struct {
+	stop atomic.Bool // set when the run's context ends: DI and SDI loops end early
+
 	net  *Network
 	m    Model
 	spec trainSpec
@@ -121,7 +124,7 @@ type trainer struct {
 	ssaRetries int
 }
 
-func newTrainer(net *Network, m Model, spec trainSpec, fbRng *rand.Rand) (*trainer, error) {
+func newTrainer(ctx context.Context, net *Network, m Model, spec trainSpec, fbRng *rand.Rand) (*trainer, error) {
 	L := len(net.Layers)
 	sizes := net.Sizes()
 	t := &trainer{net: net, m: m, spec: spec, rng: fbRng,
@@ -181,8 +184,16 @@ func newTrainer(net *Network, m Model, spec trainSpec, fbRng *rand.Rand) (*train
 			t.pbpBuf = append(t.pbpBuf, mat.NewDense(sizes[l+1], spec.batch, nil))
 		}
 	}
+	for _, p := range t.props {
+		if p != nil {
+			p.SetStop(&t.stop)
+		}
+	}
+	if t.sdi != nil {
+		t.sdi.SetStop(&t.stop)
+	}
 	// On failure the trainer is still returned, for its SSA counts.
-	return t, t.initFeedback()
+	return t, t.initFeedback(ctx)
 }
 
 // failed is the Result of a run that failed before or while training.
@@ -191,7 +202,7 @@ func (t *trainer) failed() Result {
 }
 
 // initFeedback draws every layer's feedback from the initial weights.
-func (t *trainer) initFeedback() error {
+func (t *trainer) initFeedback(ctx context.Context) error {
 	L := len(t.net.Layers)
 	f := Feedback{Type: t.m.Feedback, Scale: t.m.Scale, Gain: t.m.Gain, Leak: t.spec.optimLeak, SSA: t.spec.ssa}
 	if f.Scale == 0 && f.Type == Random {
@@ -201,7 +212,7 @@ func (t *trainer) initFeedback() error {
 		if t.fb[l] == nil {
 			continue
 		}
-		if _, err := t.initLayer(t.fb[l], t.net.Layers[l].W, f); err != nil {
+		if _, err := t.initLayer(ctx, t.fb[l], t.net.Layers[l].W, f); err != nil {
 			return fmt.Errorf("layer %d: %w", l, err)
 		}
 	}
@@ -220,7 +231,7 @@ func (t *trainer) initFeedback() error {
 	default:
 		var w21 mat.Dense
 		w21.Mul(t.net.Layers[L-1].W, t.net.Layers[L-2].W)
-		_, err := t.initLayer(t.sdiB, &w21, f)
+		_, err := t.initLayer(ctx, t.sdiB, &w21, f)
 		return err
 	}
 	return nil
@@ -235,7 +246,7 @@ func gainOf(f Feedback) float64 {
 
 // initLayer draws one feedback matrix; for optim it retries from fresh
 // random draws when the optimiser fails.
-func (t *trainer) initLayer(b, w *mat.Dense, f Feedback) (linalg.SSAResult, error) {
+func (t *trainer) initLayer(ctx context.Context, b, w *mat.Dense, f Feedback) (linalg.SSAResult, error) {
 	var opt *linalg.Optimizer
 	for try := 0; ; try++ {
 		if f.Type == Optim {
@@ -245,8 +256,8 @@ func (t *trainer) initLayer(b, w *mat.Dense, f Feedback) (linalg.SSAResult, erro
 				opt = linalg.NewOptimizer(nIn, nOut)
 			}
 		}
-		res, err := InitFeedbackTo(b, w, f, t.rng, opt)
-		if err == nil || !errors.Is(err, linalg.ErrNotStable) {
+		res, err := InitFeedbackContext(ctx, b, w, f, t.rng, opt)
+		if err == nil || !errors.Is(err, linalg.ErrNotStable) || ctx.Err() != nil {
 			return res, err
 		}
 		if try >= t.spec.ssaTries {

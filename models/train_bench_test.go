@@ -14,7 +14,7 @@ import (
 // with the original implementation.
 
 func benchTrainer(b *testing.B, p Params, spec NetSpec, m Model) *trainer {
-	_, t, err := newRun(p, m, 1, spec, false)
+	_, t, err := newRun(context.Background(), p, m, 1, spec, false)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -110,7 +110,7 @@ func BenchmarkLinearRegressionIteration(b *testing.B) {
 	s.Mul(xs, xs.T())
 	spec := NetSpec{Sizes: p.Sizes, Transfers: []Transfer{Linear, Linear}}
 	for _, m := range paperLinearModels() {
-		net, t, err := newRun(p, m, 1, spec, true)
+		net, t, err := newRun(context.Background(), p, m, 1, spec, true)
 		if err != nil {
 			b.Fatal(err)
 		}
