@@ -6,7 +6,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -91,7 +90,7 @@ func slurmCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 
 	capSize, capFrom := *maxArray, "-max-array-size"
-	if v, ok := scontrolMaxArraySize(ctx); ok && (v < capSize || !flagSet(fs, "max-array-size")) {
+	if v, ok := scontrolMaxArraySize(ctx); ok && (v < capSize || !flagsSet(fs)["max-array-size"]) {
 		capSize, capFrom = v, "scontrol show config"
 	}
 	chunks := sweep.Chunk(pending, capSize)
@@ -156,17 +155,6 @@ func slurmCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	fmt.Fprintf(stdout, "task logs: %s/%%A_%%a.out; follow with: dinv status %s\n", sdir, dir)
 	return nil
-}
-
-// flagSet reports whether the flag was given on the command line.
-func flagSet(fs *flag.FlagSet, name string) bool {
-	set := false
-	fs.Visit(func(f *flag.Flag) {
-		if f.Name == name {
-			set = true
-		}
-	})
-	return set
 }
 
 // scontrolMaxArraySize reads MaxArraySize from the cluster's configuration.

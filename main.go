@@ -62,12 +62,16 @@ Usage:
   dinv plan [-json] [-max-cells N] CONFIG
   dinv status [-json] DIR
   dinv slurm [-out DIR] [-cells-per-task N] [-throttle N] [-time T] [-cpus-per-task C] [-submit] CONFIG
+  dinv plot [-o FILE] [-figure NAME] [-metric M] [-by AXIS] DIR
+  dinv summary [-format text|markdown|csv] DIR
 
 Commands:
   run      run the cells of CONFIG that are not finished yet (resumes)
   plan     list the cells of CONFIG without running them
   status   count the ok, diverged, failed and pending cells of a results folder
   slurm    run the sweep as a Slurm job array (writes the sbatch script; -submit submits it)
+  plot     draw the paper's figure (or any metric) from a results folder: PNG, SVG or PDF
+  summary  one row per model and grid value: final errors across seeds, cells, CPU time
 
 'dinv COMMAND -h' describes a command. Configurations: configs/*.yaml.
 `
@@ -88,6 +92,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return statusCmd(rest, stdout, stderr)
 	case "slurm":
 		return slurmCmd(ctx, rest, stdout, stderr)
+	case "plot":
+		return plotCmd(rest, stdout, stderr)
+	case "summary":
+		return summaryCmd(rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -145,8 +145,11 @@ func TestReadmeCommands(t *testing.T) {
 			continue // TestSlurmArray runs these against a real cluster
 		}
 		for i, a := range args {
-			if strings.HasPrefix(a, "results/") {
+			switch {
+			case strings.HasPrefix(a, "results/"):
 				args[i] = filepath.Join(out, strings.TrimPrefix(a, "results/"))
+			case i > 0 && args[i-1] == "-o":
+				args[i] = filepath.Join(out, filepath.Base(a)) // not over docs/
 			}
 		}
 		if args[0] == "run" {

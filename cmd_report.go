@@ -1,0 +1,156 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"dinv/io/config"
+	"dinv/results"
+	"dinv/results/figures"
+	"dinv/results/summary"
+	"dinv/sweep"
+)
+
+func plotCmd(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("plot", "plot [-o FILE] [-figure NAME] [-metric M] [-by AXIS] DIR",
+		"Draws the results folder `DIR` as the paper's figure: Fig. 3 for the regressions (error\n"+
+			"normalised per seed, then DI's and SDI's lambda_max and angles), Fig. 4 for MNIST (test and\n"+
+			"train error), or one metric against step (-figure metric, one line per model or per value of\n"+
+			"-by). Lines are medians across seeds, bands their min-max. The format follows FILE's\n"+
+			"extension: .png (150 dpi), .svg or .pdf. -metric or -by alone choose -figure metric.", stderr)
+	out := fs.String("o", "", "output `FILE`: .png, .svg or .pdf (default DIR/figure.png)")
+	figure := fs.String("figure", figures.Auto, "`NAME`: auto (fig3 or fig4, from the experiment), fig3, fig4 or metric")
+	metric := fs.String("metric", "train_error", "the metric `M` that -figure metric draws")
+	by := fs.String("by", "model", "one line per value of `AXIS` in -figure metric: "+strings.Join(figures.Axes, ", "))
+	pos, err := parse(fs, args, 1, "one results DIR")
+	if err != nil {
+		return helpOK(err)
+	}
+	if !slices.Contains(figures.Figures, *figure) {
+		return &usageError{fmt.Sprintf("-figure: unknown figure %q (valid: %s)", *figure, strings.Join(figures.Figures, ", "))}
+	}
+	if !slices.Contains(figures.Axes, *by) {
+		return &usageError{fmt.Sprintf("-by: unknown axis %q (valid: %s)", *by, strings.Join(figures.Axes, ", "))}
+	}
+	if set := flagsSet(fs); set["metric"] || set["by"] {
+		switch *figure {
+		case figures.Auto:
+			*figure = figures.Metric
+		case figures.Metric:
+		default:
+			return &usageError{fmt.Sprintf("-metric and -by are for -figure metric, not %s", *figure)}
+		}
+	}
+	dir := pos[0]
+	path := *out
+	if path == "" {
+		path = filepath.Join(dir, "figure.png")
+	}
+	if _, err := figures.FormatOf(path); err != nil {
+		return &usageError{"-o: " + err.Error()}
+	}
+	runs, err := readRuns(dir, stderr)
+	if err != nil {
+		return err
+	}
+	curves, errs := results.ReadCurves(dir)
+	for _, err := range errs {
+		fmt.Fprintln(stderr, "dinv: skipping:", err)
+	}
+	f, err := figures.New(runs, curves, figures.Options{Figure: *figure, Metric: *metric, By: *by})
+	switch {
+	case errors.Is(err, figures.ErrMismatch) || errors.Is(err, figures.ErrNoMetric):
+		return &usageError{fmt.Sprintf("%s: %v", dir, err)}
+	case err != nil:
+		return fmt.Errorf("%s: %w", dir, err)
+	}
+	if err := f.Save(path); err != nil {
+		return err
+	}
+	var titles []string
+	for _, p := range f.Panels() {
+		titles = append(titles, p.Title)
+	}
+	fmt.Fprintf(stderr, "%s: %s of %s, %d panels: %s\n", path, f.Kind, dir, len(titles), strings.Join(titles, "; "))
+	return nil
+}
+
+// flagsSet names the flags given on the command line.
+func flagsSet(fs *flag.FlagSet) map[string]bool {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	return set
+}
+
+// readRuns reads the runs of a results folder, reporting unreadable files
+// on stderr; a folder without runs is an error.
+func readRuns(dir string, stderr io.Writer) ([]results.Run, error) {
+	runs, errs := results.ReadRuns(dir)
+	if len(runs) == 0 && len(errs) == 1 && errors.Is(errs[0], fs.ErrNotExist) {
+		return nil, fmt.Errorf("%s is not a results folder: it has no runs/ (%w)", dir, errs[0])
+	}
+	for _, err := range errs {
+		fmt.Fprintln(stderr, "dinv: skipping:", err)
+	}
+	if len(runs) == 0 {
+		return nil, fmt.Errorf("%s: no finished cells in runs/", dir)
+	}
+	return runs, nil
+}
+
+func summaryCmd(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("summary", "summary [-format text|markdown|csv] DIR",
+		"Summarises the results folder `DIR`: one row per model and grid point with its cells ok,\n"+
+			"diverged and failed, the mean and standard deviation of the final train and test errors\n"+
+			"across the ok seeds (- or blank where not measured), and the CPU time (sum of wall_seconds).\n"+
+			"Rows follow the plan of DIR/sweep.yaml.", stderr)
+	format := fs.String("format", "text", "`text` (aligned columns), markdown (a pipe table) or csv")
+	pos, err := parse(fs, args, 1, "one results DIR")
+	if err != nil {
+		return helpOK(err)
+	}
+	write := map[string]func(io.Writer, []summary.Row) error{
+		"text": summary.Text, "markdown": summary.Markdown, "csv": summary.CSV,
+	}[*format]
+	if write == nil {
+		return &usageError{fmt.Sprintf("-format: unknown format %q (valid: text, markdown, csv)", *format)}
+	}
+	dir := pos[0]
+	runs, err := readRuns(dir, stderr)
+	if err != nil {
+		return err
+	}
+	return write(stdout, summary.Rows(runs, planOrder(dir, stderr)))
+}
+
+// planOrder maps each cell id of the plan of DIR/sweep.yaml to its index;
+// nil, after a note on stderr, when there is no readable sweep.yaml.
+func planOrder(dir string, stderr io.Writer) map[string]int {
+	path := filepath.Join(dir, "sweep.yaml")
+	if _, err := os.Stat(path); err != nil {
+		fmt.Fprintf(stderr, "dinv: %s has no sweep.yaml: rows in order of model name\n", dir)
+		return nil
+	}
+	c, err := config.Load(path)
+	var p *sweep.Plan
+	if err == nil {
+		p, err = sweep.NewPlan(c, math.MaxInt)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "dinv: %v\ndinv: rows in order of model name\n", err)
+		return nil
+	}
+	order := make(map[string]int, len(p.Cells))
+	for _, cell := range p.Cells {
+		order[cell.ID] = cell.Index
+	}
+	return order
+}
