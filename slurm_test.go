@@ -135,6 +135,10 @@ func TestSlurmArray(t *testing.T) {
 		t.Fatalf("slurm without -submit: %v\n%s", err, out)
 	}
 
+	before, err := os.Stat(filepath.Join(dir, "sweep.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	out, err = exec.Command(bin, adapt(submit, cfg, dir, "10", "-max-array-size", "2")...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("slurm -submit: %v\n%s", err, out)
@@ -146,6 +150,11 @@ func TestSlurmArray(t *testing.T) {
 		t.Fatalf("after the array: %+v\n%s", s, logs(dir))
 	}
 	sameResults(t, ref, dir)
+	// Shards write only their own cells' files: sweep.yaml, written by the
+	// slurm command, is the same file (same inode) after the tasks ran.
+	if after, err := os.Stat(filepath.Join(dir, "sweep.yaml")); err != nil || !os.SameFile(before, after) {
+		t.Errorf("the tasks rewrote sweep.yaml (%v)", err)
+	}
 
 	// Cancel one task before it starts (one task at a time), resubmit.
 	dir = filepath.Join(tmp, "cancelled")

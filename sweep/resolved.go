@@ -120,9 +120,11 @@ func Resolved(p *Plan) ([]byte, error) {
 	if err := enc.Encode(r); err != nil {
 		return nil, err
 	}
-	head := fmt.Sprintf("# The resolved configuration of sweep %s, from %s (sha256 %s).\n"+
-		"# Every experiment parameter is written out; running this file plans the same cells.\n",
-		c.Sweep, c.File, c.SHA256)
+	// The header names the configuration by its hash, not its path, so that
+	// shards started from a copy of it find sweep.yaml unchanged.
+	head := fmt.Sprintf("# The resolved configuration of sweep %s, from a configuration file with\n"+
+		"# sha256 %s. Every experiment parameter is written out; running this\n"+
+		"# file plans the same cells.\n", c.Sweep, c.SHA256)
 	return append([]byte(head), body.Bytes()...), nil
 }
 
