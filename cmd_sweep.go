@@ -264,9 +264,15 @@ func statusCmd(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
+// isTerminal reports whether w is a terminal that can show a bar: one with
+// a width (a pseudo-terminal without one would show nothing).
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return false
+	}
+	width, _, err := term.GetSize(int(f.Fd()))
+	return err == nil && width > 0
 }
 
 // toolVersion is the module version when the binary carries one.
