@@ -61,7 +61,7 @@ func slurmCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if dir, err = filepath.Abs(dir); err != nil {
 		return err
 	}
-	if err := sweep.Prepare(p, dir); err != nil {
+	if err := sweep.Prepare(p, dir, stderr); err != nil {
 		return err
 	}
 	sdir := filepath.Join(dir, "slurm")

@@ -331,7 +331,7 @@ func summaryFolder(t *testing.T) string {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(tmp, "golden")
-	if err := sweep.Prepare(p, dir); err != nil {
+	if err := sweep.Prepare(p, dir, nil); err != nil {
 		t.Fatal(err)
 	}
 	started := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)

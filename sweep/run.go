@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"dinv/io/config"
 	"dinv/models"
 	"dinv/results"
 )
@@ -68,7 +69,7 @@ func Run(ctx context.Context, p *Plan, opt Options) (Summary, error) {
 	if opt.Interval <= 0 {
 		opt.Interval = 10 * time.Second
 	}
-	if err := Prepare(p, opt.Dir); err != nil {
+	if err := Prepare(p, opt.Dir, opt.Stderr); err != nil {
 		return Summary{}, err
 	}
 	lock, err := lockFolder(opt.Dir, opt.Shard, opt.Shards)
@@ -138,8 +139,10 @@ func Run(ctx context.Context, p *Plan, opt Options) (Summary, error) {
 
 // Prepare creates the results folder and writes sweep.yaml, the resolved
 // configuration, unless it already holds the same text: shards started
-// together find it written and leave it alone.
-func Prepare(p *Plan, dir string) error {
+// together find it written and leave it alone. When the folder's sweep.yaml
+// plans other cells (the configuration changed), it says so on warn: the
+// finished cells of the old plan stay, and status counts them as extra.
+func Prepare(p *Plan, dir string, warn io.Writer) error {
 	for _, d := range []string{dir, filepath.Join(dir, "runs"), filepath.Join(dir, "curves")} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return err
@@ -150,13 +153,35 @@ func Prepare(p *Plan, dir string) error {
 		return err
 	}
 	path := filepath.Join(dir, "sweep.yaml")
-	if old, err := os.ReadFile(path); err == nil && string(old) == string(text) {
+	old, err := os.ReadFile(path)
+	if err == nil && string(old) == string(text) {
 		return nil
+	}
+	if err == nil && warn != nil && !samePlan(p, path) {
+		fmt.Fprintf(warn, "note: %s planned other cells; replacing it (finished cells of the old plan stay in runs/, and status counts them as extra)\n", path)
 	}
 	return results.WriteFileAtomic(path, func(w io.Writer) error {
 		_, err := w.Write(text)
 		return err
 	})
+}
+
+// samePlan reports whether the configuration at path plans p's cells.
+func samePlan(p *Plan, path string) bool {
+	c, err := config.Load(path)
+	if err != nil {
+		return false
+	}
+	q, err := NewPlan(c, math.MaxInt)
+	if err != nil || len(q.Cells) != len(p.Cells) {
+		return false
+	}
+	for i := range q.Cells {
+		if q.Cells[i].ID != p.Cells[i].ID || q.Cells[i].Model != p.Cells[i].Model {
+			return false
+		}
+	}
+	return true
 }
 
 // scan reads the runs files of cells: their status by cell id, and

@@ -272,10 +272,28 @@ func TestInterruptKeepsFinishedCells(t *testing.T) {
 	sameTables(t, dir, whole)
 }
 
+// A changed configuration replaces sweep.yaml with a note; the same plan
+// from an edited comment does not note anything.
+func TestPrepareNotesAChangedPlan(t *testing.T) {
+	dir := t.TempDir()
+	var note strings.Builder
+	p := plan(t, "small.yaml", small)
+	if err := Prepare(p, dir, &note); err != nil || note.Len() > 0 {
+		t.Fatalf("first: %v %q", err, note.String())
+	}
+	if err := Prepare(plan(t, "small.yaml", "# a comment\n"+small), dir, &note); err != nil || note.Len() > 0 {
+		t.Fatalf("same plan: %v %q", err, note.String())
+	}
+	if err := Prepare(plan(t, "small.yaml", strings.Replace(small, "[0, 1]", "[0, 1, 2]", 1)), dir, &note); err != nil ||
+		!strings.Contains(note.String(), "planned other cells") {
+		t.Fatalf("other plan: %v %q", err, note.String())
+	}
+}
+
 func TestSecondRunIsLockedOut(t *testing.T) {
 	p := plan(t, "small.yaml", small)
 	dir := t.TempDir()
-	if err := Prepare(p, dir); err != nil {
+	if err := Prepare(p, dir, nil); err != nil {
 		t.Fatal(err)
 	}
 	l, err := lockFolder(dir, 1, 1)
