@@ -245,6 +245,9 @@ func statusCmd(args []string, stdout, stderr io.Writer) error {
 	if s.Extra > 0 {
 		fmt.Fprintf(stdout, "%d finished cells are not in the current plan (from an earlier sweep.yaml)\n", s.Extra)
 	}
+	for _, r := range s.Running {
+		fmt.Fprintf(stdout, "running now: %s\n", r)
+	}
 	fmt.Fprintln(stdout)
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "model\tcells\tok\tdiverged\tfailed\tpending")

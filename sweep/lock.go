@@ -139,3 +139,21 @@ func busyShards(dir string) string {
 	}
 	return "shard runs: " + strings.Join(out, "; ")
 }
+
+// Running describes the runs that hold dir's locks now: a whole run, or
+// shard runs (by their lock files), or nothing.
+func Running(dir string) []string {
+	f := flock.New(filepath.Join(dir, ".lock"))
+	ok, err := f.TryLock()
+	if err != nil {
+		return nil
+	}
+	if ok {
+		f.Unlock()
+		return nil
+	}
+	if busy := busyShards(dir); busy != "" {
+		return strings.Split(strings.TrimPrefix(busy, "shard runs: "), "; ")
+	}
+	return []string{readHolder(filepath.Join(dir, ".lock"))}
+}

@@ -25,6 +25,7 @@ type Status struct {
 	Models     []ModelStatus `json:"models"`
 	FailedRuns []FailedRun   `json:"failed_cells"`
 	Damaged    []string      `json:"damaged"` // unreadable runs files; their cells count as pending
+	Running    []string      `json:"running"` // the runs working on the folder now (pending includes their cells)
 }
 
 // ModelStatus counts the cells of one model.
@@ -64,7 +65,7 @@ func ReadStatus(dir string, maxCells int) (*Status, error) {
 	for i := range runs {
 		byID[runs[i].CellID] = &runs[i]
 	}
-	s := &Status{Sweep: c.Sweep, Experiment: c.Experiment.Name, Dir: dir, Cells: len(p.Cells)}
+	s := &Status{Sweep: c.Sweep, Experiment: c.Experiment.Name, Dir: dir, Cells: len(p.Cells), Running: Running(dir)}
 	for _, err := range errs {
 		if errors.Is(err, os.ErrNotExist) {
 			continue // no runs/ yet: every cell is pending

@@ -308,12 +308,21 @@ func TestSecondRunIsLockedOut(t *testing.T) {
 	if !errors.Is(err, ErrLocked) {
 		t.Errorf("shard run beside a whole run: %v", err)
 	}
+	if r := Running(dir); len(r) != 1 || !strings.Contains(r[0], "shard 1/1") {
+		t.Errorf("Running says %q, want the whole run", r)
+	}
 	l.unlock()
+	if r := Running(dir); len(r) != 0 {
+		t.Errorf("Running says %q with no run", r)
+	}
 	l, err = lockFolder(dir, 2, 3)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer l.unlock()
+	if r := Running(dir); len(r) != 1 || !strings.Contains(r[0], "shard 2/3") {
+		t.Errorf("Running says %q, want shard 2/3", r)
+	}
 	_, err = runSweep(t, p, Options{Dir: dir, Shard: 2, Shards: 3})
 	if !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), "shard 2/3") {
 		t.Errorf("the same shard twice: %v", err)
