@@ -118,7 +118,10 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		Dir: dir, Jobs: *jobs, Shard: k, Shards: n, Env: env, Stderr: stderr,
 		TTY: isTerminal(stderr), Version: toolVersion(), Commit: gitCommit(ctx),
 	}
-	_, err = sweep.Run(ctx, p, opt)
+	s, err := sweep.Run(ctx, p, opt)
+	if err == nil || errors.Is(err, sweep.ErrCellsFailed) || errors.Is(err, sweep.ErrInterrupted) && s.OK+s.Diverged+s.Skipped > 0 {
+		fmt.Fprintf(stderr, "next: 'dinv status %[1]s', 'dinv summary %[1]s', 'dinv plot %[1]s'\n", dir)
+	}
 	return err
 }
 
