@@ -292,9 +292,9 @@ func (r *reader) seeds(n *yaml.Node) []uint64 {
 	seen := map[uint64]bool{}
 	for i, v := range n.Content {
 		key := fmt.Sprintf("seeds[%d]", i)
-		s, err := strconv.ParseUint(v.Value, 0, 64)
+		s, err := strconv.ParseUint(v.Value, 0, 63) // the results tables keep seeds as int64
 		if v.Kind != yaml.ScalarNode || v.Tag != "!!int" || err != nil {
-			r.errorf(v.Line, key, "want a non-negative integer, got %s", describe(v))
+			r.errorf(v.Line, key, "want an integer from 0 to 2^63-1, got %s", describe(v))
 			continue
 		}
 		if seen[s] {
