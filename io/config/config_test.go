@@ -36,8 +36,8 @@ func TestYAMLErrorLines(t *testing.T) {
 	}{
 		{"sweep: a\nexperiment: linear_regression\nx: 5\nseeds: [0,\n 2\nmodels: 3\n", 4}, // unclosed list opened on line 4
 		{"sweep: a\nexperiment: b\nx: 5\n\tc: 3\n", 4},                                    // tab on line 4
-		{"sweep: a\nexperiment: b\nx: 5\n- 3\n", 4},                                        // sequence item on line 4
-		{"sweep: a\nexperiment: b\nx: 5\nd: 'abc\n", 4},                                    // unterminated quote from line 4
+		{"sweep: a\nexperiment: b\nx: 5\n- 3\n", 4},                                       // sequence item on line 4
+		{"sweep: a\nexperiment: b\nx: 5\nd: 'abc\n", 4},                                   // unterminated quote from line 4
 	} {
 		_, err := Parse("x.yaml", []byte(tc.src))
 		var es Errors
