@@ -54,10 +54,7 @@ func slurmCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	dir := *out
-	if dir == "" {
-		dir = filepath.Join("results", p.Config.Sweep)
-	}
+	dir := resultsDir(*out, p)
 	if dir, err = filepath.Abs(dir); err != nil {
 		return err
 	}

@@ -106,10 +106,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	dir := *out
-	if dir == "" {
-		dir = filepath.Join("results", p.Config.Sweep)
-	}
+	dir := resultsDir(*out, p)
 	env := models.Env{DataDir: p.Config.DataDir}
 	if *data != "" {
 		env.DataDir = *data
@@ -123,6 +120,14 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		fmt.Fprintf(stderr, "next: 'dinv status %[1]s', 'dinv summary %[1]s', 'dinv plot %[1]s'\n", dir)
 	}
 	return err
+}
+
+// resultsDir is -out, or by default results/<sweep>.
+func resultsDir(out string, p *sweep.Plan) string {
+	if out != "" {
+		return out
+	}
+	return filepath.Join("results", p.Config.Sweep)
 }
 
 // helpOK turns a -h request into success.
