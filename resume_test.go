@@ -172,7 +172,12 @@ func TestInterruptExitCode(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	deadline := time.Now().Add(60 * time.Second)
 	for count(t, dir) < 3 {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("no three cells finished within a minute")
+		}
 		time.Sleep(5 * time.Millisecond)
 	}
 	cmd.Process.Signal(os.Interrupt)
