@@ -50,7 +50,7 @@ func slurmCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case *throttle < 0:
 		return &usageError{fmt.Sprintf("-throttle must not be negative, got %d", *throttle)}
 	}
-	p, err := loadPlan(pos[0], *maxCells)
+	p, err := loadPlan(pos[0], *maxCells, stderr)
 	if err != nil {
 		return err
 	}

@@ -72,10 +72,14 @@ func parse(fs *flag.FlagSet, args []string, want int, what string) ([]string, er
 	return pos, nil
 }
 
-func loadPlan(path string, maxCells int) (*sweep.Plan, error) {
+// loadPlan reads and plans a configuration, printing its warnings.
+func loadPlan(path string, maxCells int, stderr io.Writer) (*sweep.Plan, error) {
 	c, err := config.Load(path)
 	if err != nil {
 		return nil, err
+	}
+	for _, w := range c.Warnings {
+		fmt.Fprintln(stderr, "dinv: warning:", w)
 	}
 	return sweep.NewPlan(c, maxCells)
 }
@@ -102,7 +106,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if *jobs < 1 {
 		return &usageError{fmt.Sprintf("-jobs must be at least 1, got %d", *jobs)}
 	}
-	p, err := loadPlan(pos[0], *maxCells)
+	p, err := loadPlan(pos[0], *maxCells, stderr)
 	if err != nil {
 		return err
 	}
@@ -161,7 +165,7 @@ func planCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return helpOK(err)
 	}
-	p, err := loadPlan(pos[0], *maxCells)
+	p, err := loadPlan(pos[0], *maxCells, stderr)
 	if err != nil {
 		return err
 	}

@@ -36,6 +36,10 @@ type Config struct {
 	Models   []Model       // named variants; empty when the grid names model_type
 	Grid     []Axis        // in AxisNames order, only the axes present
 
+	// Warnings are things a reader should know that do not stop the sweep:
+	// a model field that a grid axis overrides.
+	Warnings []*Error
+
 	line map[string]int // top-level key -> line
 }
 
@@ -542,9 +546,8 @@ func (r *reader) models(c *Config, n *yaml.Node) {
 				params = v
 			default:
 				if line, ok := axes[key]; ok && key != "model_type" { // that clash has its own message
-
-					r.errorf(k.Line, p, "is also a grid axis (line %d): set it in one place", line)
-					return
+					c.Warnings = append(c.Warnings, &Error{File: r.file, Line: k.Line, Key: p,
+						Msg: fmt.Sprintf("the grid axis on line %d crosses this model with its values; this one is not used", line)})
 				}
 				r.field(&m.Fields, key, p, v)
 			}

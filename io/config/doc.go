@@ -10,7 +10,8 @@
 //	configs/fig3.yaml:14: grid.leak_val: unknown key (did you mean "leak_vals"? valid: model_type, fback_type, leak_vals, eta, w_decay)
 //
 // Load returns every such error at once, as an Errors value, so a user fixes a
-// file in one pass. A Config keeps the position of each model entry and axis,
+// file in one pass. A grid axis crosses every model with its values, over a
+// model entry's own value of that field; Config.Warnings says so. A Config keeps the position of each model entry and axis,
 // so that later checks (sweep's plan) can name lines too.
 //
 // Values are checked against the experiment's own validation (models.Experiment.Check)
