@@ -99,27 +99,17 @@ func readHolder(path string) string {
 	return h.String()
 }
 
-// holders describes whoever holds dir: a whole run or some shards.
+// holders describes whoever holds dir, for the message of a run that
+// could not take its lock.
 func holders(dir string) string {
-	if js, err := os.ReadFile(filepath.Join(dir, ".lock")); err == nil && len(js) > 0 {
-		var h holder
-		if json.Unmarshal(js, &h) == nil {
-			// The folder lock's contents may be left from an earlier whole run;
-			// a shard lock that is held now is the better witness.
-			if busy := busyShards(dir); busy != "" {
-				return busy
-			}
-			return h.String()
-		}
+	if busy := busyShards(dir); len(busy) > 0 {
+		return "shard runs: " + strings.Join(busy, "; ")
 	}
-	if busy := busyShards(dir); busy != "" {
-		return busy
-	}
-	return "another process"
+	return readHolder(filepath.Join(dir, ".lock"))
 }
 
-// busyShards lists the shard locks of dir that are held now.
-func busyShards(dir string) string {
+// busyShards describes the holders of dir's shard locks that are held now.
+func busyShards(dir string) []string {
 	paths, _ := filepath.Glob(filepath.Join(dir, ".lock-shard-*"))
 	var out []string
 	for _, p := range paths {
@@ -134,14 +124,11 @@ func busyShards(dir string) string {
 		}
 		out = append(out, readHolder(p))
 	}
-	if len(out) == 0 {
-		return ""
-	}
-	return "shard runs: " + strings.Join(out, "; ")
+	return out
 }
 
-// Running describes the runs that hold dir's locks now: a whole run, or
-// shard runs (by their lock files), or nothing.
+// Running describes the runs that hold dir's locks now: the shard runs (by
+// their lock files), or a whole run, or nothing.
 func Running(dir string) []string {
 	f := flock.New(filepath.Join(dir, ".lock"))
 	ok, err := f.TryLock()
@@ -152,8 +139,8 @@ func Running(dir string) []string {
 		f.Unlock()
 		return nil
 	}
-	if busy := busyShards(dir); busy != "" {
-		return strings.Split(strings.TrimPrefix(busy, "shard runs: "), "; ")
+	if busy := busyShards(dir); len(busy) > 0 {
+		return busy
 	}
 	return []string{readHolder(filepath.Join(dir, ".lock"))}
 }
