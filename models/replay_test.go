@@ -1,0 +1,252 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"gonum.org/v1/gonum/mat"
+
+	"dinv/linalg"
+)
+
+// The original's reference runs, as stored in linear_regression_ref.json.
+type linearRefRuns struct {
+	PerSeed []struct {
+		Seed   uint32  `json:"seed"`
+		EMax   float64 `json:"e_max"`
+		// SSACalls: the optimiser's runs; Iter is nil for the optim B's.
+		SSACalls []struct {
+			Iter  *int   `json:"iter"`
+			Model string `json:"model"`
+		} `json:"ssa_calls"`
+		Models map[string]struct {
+			Curve  []float64 `json:"norm_error_curve_every_10"`
+			Angles struct {
+				BvsNegW []float64 `json:"B_vs_-W"`
+				NDI     []float64 `json:"dDI_vs_dNDI"`
+				PBP     []float64 `json:"dDI_vs_dPBP"`
+			} `json:"angles_deg_curve_every_10"`
+			MaxEig []float64 `json:"max_stability_eig"`
+		} `json:"models"`
+	} `json:"per_seed"`
+}
+
+// originalLinearDraws are the random draws of the original
+// linear_regression.py after np.random.seed(seed), in its order.
+type originalLinearDraws struct {
+	teacher, x, w0, w1, bRandom, bOptim *mat.Dense
+	order                               []int
+}
+
+func drawOriginalLinear(seed uint32, p Params) (*originalLinearDraws, error) {
+	nIn, nHid, nOut, n := p.Sizes[0], p.Sizes[1], p.Sizes[2], p.NumIters
+	r := newNumpyState(seed)
+	d := &originalLinearDraws{}
+	d.teacher = mat.NewDense(nOut, nIn, r.uniform(-1, 1, nOut*nIn))
+	d.x = mat.NewDense(nIn, n, r.normal(0, 1, nIn*n))
+	d.w0 = mat.NewDense(nHid, nIn, r.uniform(-0.01, 0.01, nHid*nIn))
+	r.uniform(-0.01, 0.01, nOut*nHid) // W1, drawn again below
+	bTmp := mat.NewDense(nHid, nOut, r.uniform(-0.01, 0.01, nHid*nOut))
+	d.bRandom = mat.NewDense(nHid, nOut, r.uniform(-0.5, 0.5, nHid*nOut))
+	// A fresh W1 until the optimiser stabilises B (alpha 0) against it; B
+	// carries over from one attempt to the next, as in the original.
+	opt := linalg.NewOptimizer(nHid, nOut)
+	prm := linalg.SSAParams{LR: p.SSALR, MaxIters: p.SSAMax, MinIters: p.SSAMin}
+	for try := 0; ; try++ {
+		d.w1 = mat.NewDense(nOut, nHid, r.uniform(-0.01, 0.01, nOut*nHid))
+		_, err := opt.Optimize(bTmp, d.w1, 0, prm)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, linalg.ErrNotStable) || try == 10 {
+			return nil, fmt.Errorf("optim B: %v", err)
+		}
+	}
+	d.bOptim = bTmp
+	d.order = r.permutation(n)
+	return d, nil
+}
+
+// replayLinear trains model m of the linear experiment from the original's
+// draws instead of our seed's streams; everything else is runLinear. It
+// calls restab with every iteration at which DI's loop was re-stabilised.
+func replayLinear(d *originalLinearDraws, p Params, m Model, rec Recorder, restab func(k int)) (Result, error) {
+	ctx := context.Background()
+	spec := NetSpec{Sizes: p.Sizes, Transfers: make([]Transfer, len(p.Sizes)-1)}
+	net := NewNetwork(spec)
+	net.Layers[0].W.Copy(d.w0)
+	net.Layers[1].W.Copy(d.w1)
+	tr, err := newTrainer(ctx, net, m, p.spec(m, true), rand.New(rand.NewPCG(0, 0)))
+	if err != nil {
+		return Result{}, err
+	}
+	if b := tr.fb[1]; b != nil {
+		switch m.Feedback {
+		case Random:
+			b.Copy(d.bRandom)
+		case NegTranspose:
+			b.Scale(-gainOf(Feedback{Gain: m.Gain}), d.w1.T())
+		case Optim:
+			b.Copy(d.bOptim)
+		default:
+			return Result{}, fmt.Errorf("no original draw for feedback %v", m.Feedback)
+		}
+	}
+	var y, s mat.Dense
+	y.Mul(d.teacher, d.x)
+	s.Mul(d.x, d.x.T())
+	le := newLinearError(net, d.teacher, &s)
+	runs := tr.ssaRuns
+	eval := func(k int) (float64, float64, bool, error) {
+		if tr.ssaRuns != runs {
+			restab(k)
+			runs = tr.ssaRuns
+		}
+		e := le.sse()
+		rec.Record(k, MetricTrainError, 0, e)
+		return e, math.NaN(), isFinite(e), nil
+	}
+	return trainLoop(ctx, tr, p, p.NumIters, rec, onlinePass(d.x, &y, d.order), eval)
+}
+
+// TestLinearRegressionReplaysOriginal replays the original's five reference
+// runs (testdata/reference/linear_regression_ref.json) draw for draw: numpy's
+// generator is reproduced, so teacher, data, initial weights, feedback and
+// example order are the original's own, and our training loop must then
+// give the original's numbers.
+//
+// Runs whose path never goes through the stability optimiser must agree to
+// rounding: the normalised error at every 10th iteration within 1e-9
+// relative up to iteration 1000 and 1e-6 after (where it nears the rounding
+// floor), and DI's angles within 2e-5 degrees (the reference's own bound for
+// nearly parallel vectors). The optimiser's path is not a well-posed function
+// of its input between correct implementations (the reference README: its
+// gradient depends on rounding at the 1e-3..1e-1 level once the leading
+// eigenvalue is a complex pair), so runs that use it (the optim feedback,
+// and DI's re-stabilisation) diverge from the original once it runs. For
+// them the first re-stabilisation must come at the original's iteration,
+// and the error must stay within a factor of 3 of the original's
+// throughout (the widening of issue 3).
+func TestLinearRegressionReplaysOriginal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("paper-size runs")
+	}
+	var ref linearRefRuns
+	readJSON(t, filepath.Join("..", "testdata", "reference", "linear_regression_ref.json"), &ref)
+	exp, _ := LookupExperiment("linear_regression")
+	p := exp.Defaults()
+
+	type replay struct {
+		s       series
+		restabs []int // iterations at which DI's loop was re-stabilised
+	}
+	type seedRuns struct {
+		runs map[string]replay
+		emax float64
+		err  error
+	}
+	out := make([]seedRuns, len(ref.PerSeed))
+	var wg sync.WaitGroup
+	for i, rs := range ref.PerSeed {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d, err := drawOriginalLinear(rs.Seed, p)
+			if err != nil {
+				out[i].err = err
+				return
+			}
+			out[i].runs = map[string]replay{}
+			for _, m := range paperLinearModels() {
+				r := replay{s: series{}}
+				res, err := replayLinear(d, p, m, r.s, func(k int) { r.restabs = append(r.restabs, k) })
+				if err == nil && res.Status != OK {
+					err = fmt.Errorf("status %v", res.Status)
+				}
+				if err != nil {
+					out[i].err = fmt.Errorf("seed %d %s: %v", rs.Seed, m.Name, err)
+					return
+				}
+				out[i].runs[m.Name] = r
+				for _, v := range r.s[MetricTrainError][0] {
+					out[i].emax = max(out[i].emax, v)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+
+	for i, rs := range ref.PerSeed {
+		if out[i].err != nil {
+			t.Fatal(out[i].err)
+		}
+		if d := math.Abs(out[i].emax-rs.EMax) / rs.EMax; d > 1e-12 {
+			t.Errorf("seed %d: largest error %.17g, original %.17g", rs.Seed, out[i].emax, rs.EMax)
+		}
+		for _, m := range paperLinearModels() {
+			want := rs.Models[m.Name]
+			got := out[i].runs[m.Name]
+			var origRestabs []int
+			for _, c := range rs.SSACalls {
+				if c.Model == m.Name {
+					origRestabs = append(origRestabs, *c.Iter)
+				}
+			}
+			viaSSA := m.Feedback == Optim || len(got.restabs) > 0 || len(origRestabs) > 0
+			if len(got.restabs) > 0 || len(origRestabs) > 0 {
+				if len(got.restabs) == 0 || len(origRestabs) == 0 || got.restabs[0] != origRestabs[0] {
+					t.Errorf("seed %d %s: re-stabilised at iterations %v, original at %v", rs.Seed, m.Name, got.restabs, origRestabs)
+				}
+			}
+			errs := got.s[MetricTrainError][0]
+			for j, w := range want.Curve {
+				k := 10 * j
+				g := errs[k] / out[i].emax
+				tol := 1e-9
+				if k > 1000 {
+					tol = 1e-6
+				}
+				switch {
+				case viaSSA && !(g < 3*w && g > w/3):
+					t.Errorf("seed %d %s iteration %d: normalised error %.6g, original %.6g (beyond a factor 3; through the optimiser)", rs.Seed, m.Name, k, g, w)
+				case !viaSSA && !(math.Abs(g-w) <= tol*w):
+					t.Errorf("seed %d %s iteration %d: normalised error %.15g, original %.15g (relative %.2g > %g)", rs.Seed, m.Name, k, g, w, math.Abs(g-w)/w, tol)
+				default:
+					continue
+				}
+				break
+			}
+			if m.Kind != DI || viaSSA {
+				continue
+			}
+			for _, a := range []struct {
+				name string
+				want []float64
+			}{{MetricAngleBNegWT, want.Angles.BvsNegW}, {MetricAngleDeltaNDI, want.Angles.NDI}, {MetricAngleDeltaPBP, want.Angles.PBP}} {
+				for j, v := range a.want {
+					if g := got.s[a.name][1][10*j]; !(math.Abs(g-v) <= 2e-5) {
+						t.Errorf("seed %d %s iteration %d: %s %.9g degrees, original %.9g", rs.Seed, m.Name, 10*j, a.name, g, v)
+						break
+					}
+				}
+			}
+			if g, w := maxOf(got.s[MetricLambdaMax][1]), want.MaxEig[0]; !(math.Abs(g-w) <= 1e-9) {
+				t.Errorf("seed %d %s: largest lambda_max %.12g, original %.12g", rs.Seed, m.Name, g, w)
+			}
+		}
+	}
+}
+
+func maxOf(vs map[int]float64) float64 {
+	m := math.Inf(-1)
+	for _, v := range vs {
+		m = max(m, v)
+	}
+	return m
+}
