@@ -1,20 +1,43 @@
-//go:build fidelity
-
-// The paper-size fidelity test of issue 3 runs with: go test -tags fidelity ./models
-// It is not yet part of the default test run: with our seeds 0-4, BP's error
-// at iteration 1000 falls below the widened spread of the original's five
-// runs for seeds 0 and 3 (see the issue's notes); every other check passes.
-
 package models
 
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strconv"
+	"sync"
 	"testing"
 )
+
+// The paper-size fidelity test of the linear experiment (issue 3, acceptance 2).
+//
+// It runs 35 seeds of ours at paper size (the ten models, 2000 iterations)
+// and holds them to the original implementation in three ways:
+//
+//   - every seed: each model's normalised error at iteration 1999 is below
+//     1e-9, DI's delta is within a degree of NDI's after iteration 500 and its
+//     loop is stable throughout (lambda_max < 0);
+//   - distributions: for every model at iterations 100, 500 and 1000, the
+//     log10 normalised errors of our 35 seeds and of 35 seeds of the original
+//     (testdata/original/linear_regression_35seeds.json) must not differ by a
+//     Mann-Whitney test at a family-wise level of 1% (Bonferroni over the 30
+//     comparisons), nor their medians by more than half a decade;
+//   - the issue's literal band: our seeds 0-4 inside the spread of the
+//     original's five runs (testdata/reference/linear_regression_ref.json),
+//     widened 3x each side. This is reported, and enforced only with
+//     -tags fidelity: the band rejects the original itself for 7 of 30
+//     further seeds, so five random seeds pass it one time in four
+//     (see testdata/original/README.md).
+
+// fidelitySeeds is the number of our seeds, matched to the original's.
+const fidelitySeeds = 35
+
+var fidelityIters = []int{100, 500, 1000}
 
 type linearRef struct {
 	Summary map[string]map[string]struct {
@@ -23,73 +46,259 @@ type linearRef struct {
 	} `json:"summary_by_iter_over_completed_seeds"`
 }
 
-// Fidelity at paper size: for each of five seeds of ours, the ten models'
-// errors, normalised by the largest error of any model in that seed as the
-// paper does, fall at iterations 100, 500 and 1000 inside the spread of the
-// original implementation's five runs (testdata/reference/
-// linear_regression_ref.json) widened by a factor of 3 each side; at
-// iteration 1999 every model is below 1e-9; DI's delta is within a degree of
-// NDI's after iteration 500 and its loop stays stable throughout.
-func TestLinearRegressionFidelity(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join("..", "testdata", "reference", "linear_regression_ref.json"))
+type originalRuns struct {
+	NormError map[string]map[string]map[string]float64 `json:"norm_error"` // seed, model, iteration
+}
+
+func readJSON(t *testing.T, path string, v any) {
+	t.Helper()
+	raw, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ref linearRef
-	if err := json.Unmarshal(raw, &ref); err != nil {
-		t.Fatal(err)
+	if err := json.Unmarshal(raw, v); err != nil {
+		t.Fatalf("%s: %v", path, err)
 	}
+}
+
+// linearSeed runs the ten paper models of one seed at paper size and returns
+// their recorded series and the seed's largest error (the paper's normaliser).
+func linearSeed(seed uint64) (map[string]series, float64, error) {
 	exp, _ := LookupExperiment("linear_regression")
 	p := exp.Defaults()
-	for seed := uint64(0); seed < 5; seed++ {
-		runs := map[string]series{}
-		emax := 0.0
-		for _, m := range paperLinearModels() {
-			s := series{}
-			res, err := exp.Run(context.Background(), Env{}, p, m, seed, s)
-			if err != nil || res.Status != OK {
-				t.Fatalf("seed %d %s: %v %v", seed, m.Name, res.Status, err)
-			}
-			runs[m.Name] = s
-			for _, v := range s[MetricTrainError][0] {
-				emax = max(emax, v)
-			}
+	runs := map[string]series{}
+	emax := 0.0
+	for _, m := range paperLinearModels() {
+		s := series{}
+		res, err := exp.Run(context.Background(), Env{}, p, m, seed, s)
+		if err != nil || res.Status != OK {
+			return nil, 0, fmt.Errorf("seed %d %s: %v %v", seed, m.Name, res.Status, err)
 		}
-		for _, m := range paperLinearModels() {
-			errs := runs[m.Name][MetricTrainError][0]
-			for _, it := range []int{100, 500, 1000} {
-				want := ref.Summary[m.Name][strconv.Itoa(it)]
-				got := errs[it] / emax
-				if got < want.NormMin/3 || got > want.NormMax*3 {
-					t.Errorf("seed %d %s iteration %d: normalised error %.4g outside [%.4g, %.4g] (original %.4g..%.4g, widened 3x)",
-						seed, m.Name, it, got, want.NormMin/3, want.NormMax*3, want.NormMin, want.NormMax)
-				}
+		runs[m.Name] = s
+		for _, v := range s[MetricTrainError][0] {
+			emax = max(emax, v)
+		}
+	}
+	return runs, emax, nil
+}
+
+func TestLinearRegressionFidelity(t *testing.T) {
+	if testing.Short() {
+		t.Skip("paper-size runs of 35 seeds")
+	}
+	var ref linearRef
+	readJSON(t, filepath.Join("..", "testdata", "reference", "linear_regression_ref.json"), &ref)
+	var orig originalRuns
+	readJSON(t, filepath.Join("..", "testdata", "original", "linear_regression_35seeds.json"), &orig)
+	if len(orig.NormError) != fidelitySeeds {
+		t.Fatalf("original runs: %d seeds, want %d", len(orig.NormError), fidelitySeeds)
+	}
+
+	// Seeds are independent: run them on every core, keeping results by seed.
+	type seedRuns struct {
+		runs map[string]series
+		emax float64
+		err  error
+	}
+	out := make([]seedRuns, fidelitySeeds)
+	var wg sync.WaitGroup
+	next := make(chan uint64)
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for seed := range next {
+				r, e, err := linearSeed(seed)
+				out[seed] = seedRuns{r, e, err}
 			}
-			if got := errs[1999] / emax; !(got < 1e-9) {
+		}()
+	}
+	for seed := range uint64(fidelitySeeds) {
+		next <- seed
+	}
+	close(next)
+	wg.Wait()
+
+	models := paperLinearModels()
+	ours := map[string]map[int][]float64{} // model, iteration: log10 normalised error by seed
+	for _, m := range models {
+		ours[m.Name] = map[int][]float64{}
+	}
+	for seed, sr := range out {
+		if sr.err != nil {
+			t.Fatal(sr.err)
+		}
+		for _, m := range models {
+			errs := sr.runs[m.Name][MetricTrainError][0]
+			for _, it := range fidelityIters {
+				ours[m.Name][it] = append(ours[m.Name][it], math.Log10(errs[it]/sr.emax))
+			}
+			if got := errs[1999] / sr.emax; !(got < 1e-9) {
 				t.Errorf("seed %d %s: normalised error %.3g at iteration 1999, want < 1e-9", seed, m.Name, got)
 			}
 			if m.Kind != DI {
 				continue
 			}
-			for k, v := range runs[m.Name][MetricAngleDeltaNDI][1] {
-				if k > 500 && !(v < 1) {
-					t.Errorf("seed %d %s iteration %d: DI delta %.3g degrees from NDI's", seed, m.Name, k, v)
-					break
-				}
+			if k, v, ok := firstBad(sr.runs[m.Name][MetricAngleDeltaNDI][1], func(k int, v float64) bool { return k > 500 && !(v < 1) }); ok {
+				t.Errorf("seed %d %s iteration %d: DI delta %.3g degrees from NDI's", seed, m.Name, k, v)
 			}
-			for k, v := range runs[m.Name][MetricLambdaMax][1] {
-				if !(v < 0) {
-					t.Errorf("seed %d %s iteration %d: lambda_max %.3g", seed, m.Name, k, v)
-					break
+			if k, v, ok := firstBad(sr.runs[m.Name][MetricLambdaMax][1], func(_ int, v float64) bool { return !(v < 0) }); ok {
+				t.Errorf("seed %d %s iteration %d: lambda_max %.3g", seed, m.Name, k, v)
+			}
+		}
+	}
+
+	// Distributions of ours against the original's.
+	const familyLevel = 0.01
+	zmax := normalQuantile(1 - familyLevel/2/float64(len(models)*len(fidelityIters)))
+	for _, m := range models {
+		for _, it := range fidelityIters {
+			var theirs []float64
+			for seed := range fidelitySeeds {
+				v, ok := orig.NormError[strconv.Itoa(seed)][m.Name][strconv.Itoa(it)]
+				if !ok {
+					t.Fatalf("original runs: no %s at iteration %d for seed %d", m.Name, it, seed)
+				}
+				theirs = append(theirs, math.Log10(v))
+			}
+			z := mannWhitneyZ(ours[m.Name][it], theirs)
+			shift := median(ours[m.Name][it]) - median(theirs)
+			if math.Abs(z) > zmax || math.Abs(shift) > 0.5 {
+				t.Errorf("%s iteration %d: log10 normalised error, median %.2f ours vs %.2f original (shift %.2f decades, Mann-Whitney z %.2f, limit %.2f)",
+					m.Name, it, median(ours[m.Name][it]), median(theirs), shift, z, zmax)
+			}
+			if testing.Verbose() {
+				t.Logf("%-6s %4d  median log10 ours %6.2f original %6.2f  shift %5.2f  z %5.2f",
+					m.Name, it, median(ours[m.Name][it]), median(theirs), shift, z)
+			}
+		}
+	}
+
+	// The issue's literal band, seeds 0-4.
+	outside := 0
+	for seed := range 5 {
+		for _, m := range models {
+			for _, it := range fidelityIters {
+				want := ref.Summary[m.Name][strconv.Itoa(it)]
+				got := math.Pow(10, ours[m.Name][it][seed])
+				if got >= want.NormMin/3 && got <= want.NormMax*3 {
+					continue
+				}
+				outside++
+				msg := fmt.Sprintf("seed %d %s iteration %d: normalised error %.4g outside [%.4g, %.4g] (original %.4g..%.4g, widened 3x)",
+					seed, m.Name, it, got, want.NormMin/3, want.NormMax*3, want.NormMin, want.NormMax)
+				if strictBand {
+					t.Error(msg)
+				} else {
+					t.Log(msg)
 				}
 			}
 		}
-		if testing.Verbose() {
-			for _, m := range paperLinearModels() {
-				e := runs[m.Name][MetricTrainError][0]
-				t.Logf("seed %d %-6s normalised error at 100/500/1000/1999: %.3g %.3g %.3g %.3g",
-					seed, m.Name, e[100]/emax, e[500]/emax, e[1000]/emax, e[1999]/emax)
-			}
+	}
+	t.Logf("literal band of issue 3: %d of %d points of seeds 0-4 outside", outside, 5*len(models)*len(fidelityIters))
+}
+
+// firstBad returns the first step, in order, whose value bad reports.
+func firstBad(vs map[int]float64, bad func(k int, v float64) bool) (int, float64, bool) {
+	ks := make([]int, 0, len(vs))
+	for k := range vs {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	for _, k := range ks {
+		if bad(k, vs[k]) {
+			return k, vs[k], true
 		}
+	}
+	return 0, 0, false
+}
+
+// mannWhitneyZ is the normal approximation of the Mann-Whitney U statistic of
+// x against y (average ranks for ties, tie-corrected variance); positive when
+// x tends to be larger.
+func mannWhitneyZ(x, y []float64) float64 {
+	type obs struct {
+		v    float64
+		ofX  bool
+		rank float64
+	}
+	all := make([]obs, 0, len(x)+len(y))
+	for _, v := range x {
+		all = append(all, obs{v: v, ofX: true})
+	}
+	for _, v := range y {
+		all = append(all, obs{v: v})
+	}
+	slices.SortFunc(all, func(a, b obs) int {
+		switch {
+		case a.v < b.v:
+			return -1
+		case a.v > b.v:
+			return 1
+		}
+		return 0
+	})
+	ties := 0.0
+	for i := 0; i < len(all); {
+		j := i
+		for j < len(all) && all[j].v == all[i].v {
+			j++
+		}
+		for k := i; k < j; k++ {
+			all[k].rank = float64(i+j+1) / 2
+		}
+		t := float64(j - i)
+		ties += t*t*t - t
+		i = j
+	}
+	rx := 0.0
+	for _, o := range all {
+		if o.ofX {
+			rx += o.rank
+		}
+	}
+	n1, n2 := float64(len(x)), float64(len(y))
+	n := n1 + n2
+	u := rx - n1*(n1+1)/2
+	sd := math.Sqrt(n1 * n2 / 12 * (n + 1 - ties/(n*(n-1))))
+	return (u - n1*n2/2) / sd
+}
+
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+// normalQuantile is the standard normal quantile, by bisection of erfc
+// (ample for a test threshold).
+func normalQuantile(p float64) float64 {
+	lo, hi := -10.0, 10.0
+	for range 100 {
+		mid := (lo + hi) / 2
+		if 0.5*math.Erfc(-mid/math.Sqrt2) < p {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return (lo + hi) / 2
+}
+
+func TestMannWhitneyZ(t *testing.T) {
+	// Complete separation of 3 against 3: U = 0, mean 4.5, sd sqrt(9*7/12).
+	if got, want := mannWhitneyZ([]float64{1, 2, 3}, []float64{4, 5, 6}), -4.5/math.Sqrt(63.0/12); math.Abs(got-want) > 1e-12 {
+		t.Errorf("separated: z = %v, want %v", got, want)
+	}
+	// Identical samples: z = 0 (all tied).
+	if got := mannWhitneyZ([]float64{1, 2}, []float64{1, 2}); got != 0 {
+		t.Errorf("identical: z = %v, want 0", got)
+	}
+	if got := normalQuantile(0.975); math.Abs(got-1.959964) > 1e-6 {
+		t.Errorf("normalQuantile(0.975) = %v", got)
 	}
 }

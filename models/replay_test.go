@@ -18,8 +18,8 @@ import (
 // The original's reference runs, as stored in linear_regression_ref.json.
 type linearRefRuns struct {
 	PerSeed []struct {
-		Seed   uint32  `json:"seed"`
-		EMax   float64 `json:"e_max"`
+		Seed uint32  `json:"seed"`
+		EMax float64 `json:"e_max"`
 		// SSACalls: the optimiser's runs; Iter is nil for the optim B's.
 		SSACalls []struct {
 			Iter  *int   `json:"iter"`
