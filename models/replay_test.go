@@ -121,24 +121,40 @@ func replayLinear(d *originalLinearDraws, p Params, m Model, rec Recorder, resta
 // example order are the original's own, and our training loop must then
 // give the original's numbers.
 //
-// Runs whose path never goes through the stability optimiser must agree to
+// Runs that never go through the stability optimiser must agree to
 // rounding: the normalised error at every 10th iteration within 1e-9
 // relative up to iteration 1000 and 1e-6 after (where it nears the rounding
 // floor), and DI's angles within 2e-5 degrees (the reference's own bound for
-// nearly parallel vectors). The optimiser's path is not a well-posed function
-// of its input between correct implementations (the reference README: its
-// gradient depends on rounding at the 1e-3..1e-1 level once the leading
-// eigenvalue is a complex pair), so runs that use it (the optim feedback,
-// and DI's re-stabilisation) diverge from the original once it runs. For
-// them the first re-stabilisation must come at the original's iteration,
-// and the error must stay within a factor of 3 of the original's
-// throughout (the widening of issue 3).
+// nearly parallel vectors).
+//
+// The optimiser's path is not a well-posed function of its input between
+// correct implementations (the reference README: its gradient depends on
+// rounding at the 1e-3..1e-1 level once the leading eigenvalue is a complex
+// pair). The reference does not keep its optim B, and the same script rerun
+// with Debian's scipy finds another one. So the optim models (NDI-3, DI-3)
+// are held to the reference within a factor of 3 (the widening of issue 3),
+// and, with the optim B of that rerun put in place, to the rerun's curves
+// (testdata/original/linear_regression_optim.json) to rounding. A run that
+// re-stabilises DI's loop during training leaves the original's path there:
+// its first re-stabilisation must come at the original's iteration, and its
+// error must stay within a factor of 3 of the original's throughout.
 func TestLinearRegressionReplaysOriginal(t *testing.T) {
 	if testing.Short() {
 		t.Skip("paper-size runs")
 	}
 	var ref linearRefRuns
 	readJSON(t, filepath.Join("..", "testdata", "reference", "linear_regression_ref.json"), &ref)
+	var rerun []struct {
+		Seed   uint32               `json:"seed"`
+		EMax   float64              `json:"e_max"`
+		BOptim [][]float64          `json:"b_optim"`
+		Every  int                  `json:"every"`
+		Curve  map[string][]float64 `json:"norm_error_curve"`
+	}
+	readJSON(t, filepath.Join("..", "testdata", "original", "linear_regression_optim.json"), &rerun)
+	if len(rerun) != len(ref.PerSeed) {
+		t.Fatalf("%d reruns for %d reference runs", len(rerun), len(ref.PerSeed))
+	}
 	exp, _ := LookupExperiment("linear_regression")
 	p := exp.Defaults()
 
@@ -147,9 +163,19 @@ func TestLinearRegressionReplaysOriginal(t *testing.T) {
 		restabs []int // iterations at which DI's loop was re-stabilised
 	}
 	type seedRuns struct {
-		runs map[string]replay
-		emax float64
-		err  error
+		runs    map[string]replay // with our optimiser's B
+		rerunOf map[string]replay // optim models with the rerun's B
+		emax    float64
+		bDiff   float64 // largest difference of our optim B from the rerun's, relative to its largest element
+		err     error
+	}
+	run := func(d *originalLinearDraws, m Model) (replay, error) {
+		r := replay{s: series{}}
+		res, err := replayLinear(d, p, m, r.s, func(k int) { r.restabs = append(r.restabs, k) })
+		if err == nil && res.Status != OK {
+			err = fmt.Errorf("status %v", res.Status)
+		}
+		return r, err
 	}
 	out := make([]seedRuns, len(ref.PerSeed))
 	var wg sync.WaitGroup
@@ -157,70 +183,105 @@ func TestLinearRegressionReplaysOriginal(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			sr := &out[i]
 			d, err := drawOriginalLinear(rs.Seed, p)
 			if err != nil {
-				out[i].err = err
+				sr.err = err
 				return
 			}
-			out[i].runs = map[string]replay{}
+			if rerun[i].Seed != rs.Seed {
+				sr.err = fmt.Errorf("rerun %d is of seed %d, want %d", i, rerun[i].Seed, rs.Seed)
+				return
+			}
+			theirs := *d
+			theirs.bOptim = denseOf(rerun[i].BOptim)
+			sr.bDiff = relDiff(d.bOptim, theirs.bOptim)
+			sr.runs, sr.rerunOf = map[string]replay{}, map[string]replay{}
 			for _, m := range paperLinearModels() {
-				r := replay{s: series{}}
-				res, err := replayLinear(d, p, m, r.s, func(k int) { r.restabs = append(r.restabs, k) })
-				if err == nil && res.Status != OK {
-					err = fmt.Errorf("status %v", res.Status)
-				}
+				r, err := run(d, m)
 				if err != nil {
-					out[i].err = fmt.Errorf("seed %d %s: %v", rs.Seed, m.Name, err)
+					sr.err = fmt.Errorf("seed %d %s: %v", rs.Seed, m.Name, err)
 					return
 				}
-				out[i].runs[m.Name] = r
+				sr.runs[m.Name] = r
 				for _, v := range r.s[MetricTrainError][0] {
-					out[i].emax = max(out[i].emax, v)
+					sr.emax = max(sr.emax, v)
+				}
+				if m.Feedback == Optim {
+					if sr.rerunOf[m.Name], err = run(&theirs, m); err != nil {
+						sr.err = fmt.Errorf("seed %d %s with the rerun's B: %v", rs.Seed, m.Name, err)
+						return
+					}
 				}
 			}
 		}()
 	}
 	wg.Wait()
 
-	for i, rs := range ref.PerSeed {
-		if out[i].err != nil {
-			t.Fatal(out[i].err)
+	// checkCurve compares a run's error at every every-th iteration with
+	// want: to rounding if exact, else within a factor of 3.
+	checkCurve := func(what string, errs map[int]float64, emax float64, want []float64, every int, exact bool) {
+		t.Helper()
+		worst, worstAt := 0.0, 0
+		defer func() {
+			if testing.Verbose() {
+				t.Logf("%s: largest relative difference %.2g (at iteration %d)", what, worst, worstAt)
+			}
+		}()
+		for j, w := range want {
+			k := every * j
+			g := errs[k] / emax
+			if d := math.Abs(g-w) / w; d > worst {
+				worst, worstAt = d, k
+			}
+			tol := 1e-9
+			if k > 1000 {
+				tol = 1e-6
+			}
+			switch {
+			case !exact && !(g < 3*w && g > w/3):
+				t.Errorf("%s iteration %d: normalised error %.6g, original %.6g (beyond a factor 3)", what, k, g, w)
+			case exact && !(math.Abs(g-w) <= tol*w):
+				t.Errorf("%s iteration %d: normalised error %.15g, original %.15g (relative %.2g > %g)", what, k, g, w, math.Abs(g-w)/w, tol)
+			default:
+				continue
+			}
+			return
 		}
-		if d := math.Abs(out[i].emax-rs.EMax) / rs.EMax; d > 1e-12 {
-			t.Errorf("seed %d: largest error %.17g, original %.17g", rs.Seed, out[i].emax, rs.EMax)
+	}
+	for i, rs := range ref.PerSeed {
+		sr := out[i]
+		if sr.err != nil {
+			t.Fatal(sr.err)
+		}
+		if d := math.Abs(sr.emax-rs.EMax) / rs.EMax; d > 1e-12 {
+			t.Errorf("seed %d: largest error %.17g, original %.17g", rs.Seed, sr.emax, rs.EMax)
+		}
+		if testing.Verbose() {
+			t.Logf("seed %d: our optimiser's B differs from the rerun's by %.2g (largest element difference, relative)", rs.Seed, sr.bDiff)
 		}
 		for _, m := range paperLinearModels() {
 			want := rs.Models[m.Name]
-			got := out[i].runs[m.Name]
+			got := sr.runs[m.Name]
 			var origRestabs []int
 			for _, c := range rs.SSACalls {
 				if c.Model == m.Name {
 					origRestabs = append(origRestabs, *c.Iter)
 				}
 			}
-			viaSSA := m.Feedback == Optim || len(got.restabs) > 0 || len(origRestabs) > 0
-			if len(got.restabs) > 0 || len(origRestabs) > 0 {
-				if len(got.restabs) == 0 || len(origRestabs) == 0 || got.restabs[0] != origRestabs[0] {
-					t.Errorf("seed %d %s: re-stabilised at iterations %v, original at %v", rs.Seed, m.Name, got.restabs, origRestabs)
-				}
+			restabilised := len(got.restabs) > 0 || len(origRestabs) > 0
+			if restabilised && (len(got.restabs) == 0 || len(origRestabs) == 0 || got.restabs[0] != origRestabs[0]) {
+				t.Errorf("seed %d %s: re-stabilised at iterations %v, original at %v", rs.Seed, m.Name, got.restabs, origRestabs)
 			}
-			errs := got.s[MetricTrainError][0]
-			for j, w := range want.Curve {
-				k := 10 * j
-				g := errs[k] / out[i].emax
-				tol := 1e-9
-				if k > 1000 {
-					tol = 1e-6
+			viaSSA := restabilised || m.Feedback == Optim
+			what := fmt.Sprintf("seed %d %s", rs.Seed, m.Name)
+			checkCurve(what, got.s[MetricTrainError][0], sr.emax, want.Curve, 10, !viaSSA)
+			if m.Feedback == Optim {
+				r := sr.rerunOf[m.Name]
+				if len(r.restabs) > 0 {
+					t.Errorf("%s with the rerun's B: re-stabilised at %v", what, r.restabs)
 				}
-				switch {
-				case viaSSA && !(g < 3*w && g > w/3):
-					t.Errorf("seed %d %s iteration %d: normalised error %.6g, original %.6g (beyond a factor 3; through the optimiser)", rs.Seed, m.Name, k, g, w)
-				case !viaSSA && !(math.Abs(g-w) <= tol*w):
-					t.Errorf("seed %d %s iteration %d: normalised error %.15g, original %.15g (relative %.2g > %g)", rs.Seed, m.Name, k, g, w, math.Abs(g-w)/w, tol)
-				default:
-					continue
-				}
-				break
+				checkCurve(what+" with the rerun's B", r.s[MetricTrainError][0], sr.emax, rerun[i].Curve[m.Name], rerun[i].Every, true)
 			}
 			if m.Kind != DI || viaSSA {
 				continue
@@ -231,16 +292,25 @@ func TestLinearRegressionReplaysOriginal(t *testing.T) {
 			}{{MetricAngleBNegWT, want.Angles.BvsNegW}, {MetricAngleDeltaNDI, want.Angles.NDI}, {MetricAngleDeltaPBP, want.Angles.PBP}} {
 				for j, v := range a.want {
 					if g := got.s[a.name][1][10*j]; !(math.Abs(g-v) <= 2e-5) {
-						t.Errorf("seed %d %s iteration %d: %s %.9g degrees, original %.9g", rs.Seed, m.Name, 10*j, a.name, g, v)
+						t.Errorf("%s iteration %d: %s %.9g degrees, original %.9g", what, 10*j, a.name, g, v)
 						break
 					}
 				}
 			}
 			if g, w := maxOf(got.s[MetricLambdaMax][1]), want.MaxEig[0]; !(math.Abs(g-w) <= 1e-9) {
-				t.Errorf("seed %d %s: largest lambda_max %.12g, original %.12g", rs.Seed, m.Name, g, w)
+				t.Errorf("%s: largest lambda_max %.12g, original %.12g", what, g, w)
 			}
 		}
 	}
+}
+
+// denseOf makes a matrix of rows.
+func denseOf(rows [][]float64) *mat.Dense {
+	m := mat.NewDense(len(rows), len(rows[0]), nil)
+	for i, r := range rows {
+		m.SetRow(i, r)
+	}
+	return m
 }
 
 func maxOf(vs map[int]float64) float64 {
