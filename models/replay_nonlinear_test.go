@@ -63,6 +63,7 @@ type originalNonlinearDraws struct {
 	x                *mat.Dense
 	b, bRandom       [3]*mat.Dense // [1], [2]: per layer (B1, B2); [0]: SDI's B
 	bOptim           [3]*mat.Dense
+	optimRuns        [3]int // runs of our optimiser for B1, B2 until stable
 	order            []int
 }
 
@@ -97,6 +98,7 @@ func drawOriginalNonlinear(seed uint32, p Params, spec NetSpec) (*originalNonlin
 		opt := linalg.NewOptimizer(nIn, nOut)
 		b := mat.DenseCopyOf(d.b[l])
 		for try := 0; ; try++ {
+			d.optimRuns[l]++
 			_, err := opt.Optimize(b, w, 0, prm)
 			if err == nil {
 				break
@@ -247,6 +249,16 @@ func replayNonlinearRuns(t *testing.T, runs []originalNonlinearRun) {
 				return
 			}
 			for l := 1; l <= 2; l++ {
+				runs := 0
+				for _, c := range orig.SSACalls {
+					if c.Iter == nil && c.Layer == l {
+						runs++
+					}
+				}
+				if d.optimRuns[l] != runs {
+					out[i].err = fmt.Errorf("seed %d: our optimiser made B%d stable in %d runs, the original's in %d", orig.Seed, l, d.optimRuns[l], runs)
+					return
+				}
 				b, ok := orig.BOptim[strconv.Itoa(l)]
 				if !ok {
 					out[i].err = fmt.Errorf("seed %d: no optim B%d", orig.Seed, l)
