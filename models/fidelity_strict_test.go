@@ -3,12 +3,8 @@
 package models
 
 import (
-	"context"
-	"fmt"
 	"math"
 	"path/filepath"
-	"runtime"
-	"sync"
 	"testing"
 )
 
@@ -51,44 +47,16 @@ func TestNonlinearRegressionBand(t *testing.T) {
 			bands[m.Name] = append(bands[m.Name], b)
 		}
 	}
-	type seedRuns struct {
-		runs map[string]series
-		emax float64
-		err  error
+	out := make([]seedRun, 5)
+	err := inParallel(len(out), func(seed int) (err error) {
+		out[seed], err = runSeed(exp, p, models, uint64(seed))
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
-	out := make([]seedRuns, 5)
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-	for seed := range out {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			out[seed].runs = map[string]series{}
-			for _, m := range models {
-				s := series{}
-				res, err := exp.Run(context.Background(), Env{}, p, m, uint64(seed), s)
-				if err == nil && res.Status != OK {
-					err = fmt.Errorf("status %v", res.Status)
-				}
-				if err != nil {
-					out[seed].err = fmt.Errorf("seed %d %s: %v", seed, m.Name, err)
-					return
-				}
-				out[seed].runs[m.Name] = s
-				for _, v := range s[MetricTrainError][0] {
-					out[seed].emax = max(out[seed].emax, v)
-				}
-			}
-		}()
-	}
-	wg.Wait()
 	outside := 0
 	for seed, sr := range out {
-		if sr.err != nil {
-			t.Fatal(sr.err)
-		}
 		for _, m := range models {
 			for i, it := range iters {
 				b := bands[m.Name][i]

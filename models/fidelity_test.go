@@ -10,8 +10,9 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
-	"sync"
 	"testing"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // The paper-size fidelity test of the linear experiment (issue 3, acceptance 2).
@@ -67,25 +68,40 @@ func readJSON(t *testing.T, path string, v any) {
 	}
 }
 
-// linearSeed runs the ten paper models of one seed at paper size and returns
-// their recorded series and the seed's largest error (the paper's normaliser).
-func linearSeed(seed uint64) (map[string]series, float64, error) {
-	exp, _ := LookupExperiment("linear_regression")
-	p := exp.Defaults()
-	runs := map[string]series{}
-	emax := 0.0
-	for _, m := range paperLinearModels() {
+// inParallel runs f(0) .. f(n-1) on every core, as the sweep's scheduler
+// does, and returns the first error.
+func inParallel(n int, f func(i int) error) error {
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i := range n {
+		g.Go(func() error { return f(i) })
+	}
+	return g.Wait()
+}
+
+// seedRun is what the fidelity tests keep of one seed: each model's recorded
+// series and the seed's largest error, the paper's normaliser.
+type seedRun struct {
+	runs map[string]series
+	emax float64
+}
+
+// runSeed trains models on exp with parameters p and one seed.
+func runSeed(exp *Experiment, p Params, models []Model, seed uint64) (seedRun, error) {
+	sr := seedRun{runs: map[string]series{}}
+	for _, m := range models {
 		s := series{}
 		res, err := exp.Run(context.Background(), Env{}, p, m, seed, s)
-		if err != nil || res.Status != OK {
-			return nil, 0, fmt.Errorf("seed %d %s: %v %v", seed, m.Name, res.Status, err)
+		if err == nil && res.Status != OK {
+			err = fmt.Errorf("status %v", res.Status)
 		}
-		runs[m.Name] = s
-		for _, v := range s[MetricTrainError][0] {
-			emax = max(emax, v)
+		if err != nil {
+			return sr, fmt.Errorf("seed %d %s: %v", seed, m.Name, err)
 		}
+		sr.runs[m.Name] = s
+		sr.emax = max(sr.emax, maxOf(s[MetricTrainError][0]))
 	}
-	return runs, emax, nil
+	return sr, nil
 }
 
 func TestLinearRegressionFidelity(t *testing.T) {
@@ -100,30 +116,16 @@ func TestLinearRegressionFidelity(t *testing.T) {
 		t.Fatalf("original runs: %d seeds, want %d", len(orig.NormError), originalSeeds)
 	}
 
-	// Seeds are independent: run them on every core, keeping results by seed.
-	type seedRuns struct {
-		runs map[string]series
-		emax float64
-		err  error
+	exp, _ := LookupExperiment("linear_regression")
+	p := exp.Defaults()
+	out := make([]seedRun, fidelitySeeds)
+	err := inParallel(fidelitySeeds, func(seed int) (err error) {
+		out[seed], err = runSeed(exp, p, paperLinearModels(), uint64(seed))
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
-	out := make([]seedRuns, fidelitySeeds)
-	var wg sync.WaitGroup
-	next := make(chan uint64)
-	for range runtime.GOMAXPROCS(0) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for seed := range next {
-				r, e, err := linearSeed(seed)
-				out[seed] = seedRuns{r, e, err}
-			}
-		}()
-	}
-	for seed := range uint64(fidelitySeeds) {
-		next <- seed
-	}
-	close(next)
-	wg.Wait()
 
 	models := paperLinearModels()
 	ours := map[string]map[int][]float64{} // model, iteration: log10 normalised error by seed
@@ -131,9 +133,6 @@ func TestLinearRegressionFidelity(t *testing.T) {
 		ours[m.Name] = map[int][]float64{}
 	}
 	for seed, sr := range out {
-		if sr.err != nil {
-			t.Fatal(sr.err)
-		}
 		for _, m := range models {
 			errs := sr.runs[m.Name][MetricTrainError][0]
 			for _, it := range fidelityIters {

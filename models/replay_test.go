@@ -7,7 +7,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
-	"sync"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
@@ -158,71 +157,50 @@ func TestLinearRegressionReplaysOriginal(t *testing.T) {
 	exp, _ := LookupExperiment("linear_regression")
 	p := exp.Defaults()
 
-	type replay struct {
-		s       series
-		restabs []int // iterations at which DI's loop was re-stabilised
-	}
-	type seedRuns struct {
+	type seedReplays struct {
 		runs    map[string]replay // with our optimiser's B
 		rerunOf map[string]replay // optim models with the rerun's B
 		emax    float64
 		bDiff   float64 // largest difference of our optim B from the rerun's, relative to its largest element
-		err     error
 	}
 	run := func(d *originalLinearDraws, m Model) (replay, error) {
-		r := replay{s: series{}}
-		res, err := replayLinear(d, p, m, r.s, func(k int) { r.restabs = append(r.restabs, k) })
-		if err == nil && res.Status != OK {
-			err = fmt.Errorf("status %v", res.Status)
+		return replayRun(func(rec Recorder, restab func(int)) (Result, error) { return replayLinear(d, p, m, rec, restab) })
+	}
+	out := make([]seedReplays, len(ref.PerSeed))
+	err := inParallel(len(ref.PerSeed), func(i int) error {
+		rs, sr := ref.PerSeed[i], &out[i]
+		d, err := drawOriginalLinear(rs.Seed, p)
+		if err != nil {
+			return err
 		}
-		return r, err
-	}
-	out := make([]seedRuns, len(ref.PerSeed))
-	var wg sync.WaitGroup
-	for i, rs := range ref.PerSeed {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sr := &out[i]
-			d, err := drawOriginalLinear(rs.Seed, p)
+		if rerun[i].Seed != rs.Seed {
+			return fmt.Errorf("rerun %d is of seed %d, want %d", i, rerun[i].Seed, rs.Seed)
+		}
+		theirs := *d
+		theirs.bOptim = denseOf(rerun[i].BOptim)
+		sr.bDiff = relDiff(d.bOptim, theirs.bOptim)
+		sr.runs, sr.rerunOf = map[string]replay{}, map[string]replay{}
+		for _, m := range paperLinearModels() {
+			r, err := run(d, m)
 			if err != nil {
-				sr.err = err
-				return
+				return fmt.Errorf("seed %d %s: %v", rs.Seed, m.Name, err)
 			}
-			if rerun[i].Seed != rs.Seed {
-				sr.err = fmt.Errorf("rerun %d is of seed %d, want %d", i, rerun[i].Seed, rs.Seed)
-				return
-			}
-			theirs := *d
-			theirs.bOptim = denseOf(rerun[i].BOptim)
-			sr.bDiff = relDiff(d.bOptim, theirs.bOptim)
-			sr.runs, sr.rerunOf = map[string]replay{}, map[string]replay{}
-			for _, m := range paperLinearModels() {
-				r, err := run(d, m)
-				if err != nil {
-					sr.err = fmt.Errorf("seed %d %s: %v", rs.Seed, m.Name, err)
-					return
-				}
-				sr.runs[m.Name] = r
-				for _, v := range r.s[MetricTrainError][0] {
-					sr.emax = max(sr.emax, v)
-				}
-				if m.Feedback == Optim {
-					if sr.rerunOf[m.Name], err = run(&theirs, m); err != nil {
-						sr.err = fmt.Errorf("seed %d %s with the rerun's B: %v", rs.Seed, m.Name, err)
-						return
-					}
+			sr.runs[m.Name] = r
+			sr.emax = max(sr.emax, maxOf(r.s[MetricTrainError][0]))
+			if m.Feedback == Optim {
+				if sr.rerunOf[m.Name], err = run(&theirs, m); err != nil {
+					return fmt.Errorf("seed %d %s with the rerun's B: %v", rs.Seed, m.Name, err)
 				}
 			}
-		}()
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
-	wg.Wait()
 
 	for i, rs := range ref.PerSeed {
 		sr := out[i]
-		if sr.err != nil {
-			t.Fatal(sr.err)
-		}
 		if d := math.Abs(sr.emax-rs.EMax) / rs.EMax; d > 1e-12 {
 			t.Errorf("seed %d: largest error %.17g, original %.17g", rs.Seed, sr.emax, rs.EMax)
 		}
@@ -238,12 +216,8 @@ func TestLinearRegressionReplaysOriginal(t *testing.T) {
 					origRestabs = append(origRestabs, *c.Iter)
 				}
 			}
-			restabilised := len(got.restabs) > 0 || len(origRestabs) > 0
-			if restabilised && (len(got.restabs) == 0 || len(origRestabs) == 0 || got.restabs[0] != origRestabs[0]) {
-				t.Errorf("seed %d %s: re-stabilised at iterations %v, original at %v", rs.Seed, m.Name, got.restabs, origRestabs)
-			}
-			viaSSA := restabilised || m.Feedback == Optim
 			what := fmt.Sprintf("seed %d %s", rs.Seed, m.Name)
+			viaSSA := checkFirstRestab(t, what, got.restabs, origRestabs) || m.Feedback == Optim
 			checkReplayCurve(t, what, got.s[MetricTrainError][0], sr.emax, want.Curve, 10, !viaSSA, linearReplayTol)
 			if m.Feedback == Optim {
 				r := sr.rerunOf[m.Name]
@@ -271,6 +245,38 @@ func TestLinearRegressionReplaysOriginal(t *testing.T) {
 			}
 		}
 	}
+}
+
+// replay is one replayed run: its recorded series and the iterations at
+// which DI's loop was re-stabilised.
+type replay struct {
+	s       series
+	restabs []int
+}
+
+// replayRun runs a replay, keeping what it records; a run that ends other
+// than OK is an error.
+func replayRun(f func(rec Recorder, restab func(k int)) (Result, error)) (replay, error) {
+	r := replay{s: series{}}
+	res, err := f(r.s, func(k int) { r.restabs = append(r.restabs, k) })
+	if err == nil && res.Status != OK {
+		err = fmt.Errorf("status %v", res.Status)
+	}
+	return r, err
+}
+
+// checkFirstRestab reports whether either run, ours or the original's,
+// re-stabilised DI's loop; if one did, both must have, first at the same
+// iteration (until then they follow the same path).
+func checkFirstRestab(t *testing.T, what string, ours, theirs []int) bool {
+	t.Helper()
+	if len(ours) == 0 && len(theirs) == 0 {
+		return false
+	}
+	if len(ours) == 0 || len(theirs) == 0 || ours[0] != theirs[0] {
+		t.Errorf("%s: re-stabilised at iterations %v, original at %v", what, ours, theirs)
+	}
+	return true
 }
 
 // linearReplayTol: the linear error nears the rounding floor after
