@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -308,7 +309,10 @@ func trainLoop(ctx context.Context, t *trainer, p Params, steps int, rec Recorde
 		}
 		res.Steps = k + 1
 		if update {
-			if err := t.restabilise(ctx); err != nil {
+			if err := t.restabilise(ctx); errors.Is(err, errDiverged) {
+				res.Status, res.DivergedAt = Diverged, k
+				return res, nil
+			} else if err != nil {
 				return res, err
 			}
 		}

@@ -222,6 +222,37 @@ func TestDivergence(t *testing.T) {
 	}
 }
 
+// A DI or SDI run whose weights blow up diverges: NaN weights are a result,
+// found before the stability optimiser is asked to stabilise them.
+func TestDivergenceDI(t *testing.T) {
+	for _, c := range []struct {
+		exp string
+		m   Model
+	}{
+		{"linear_regression", Model{Name: "DI", Kind: DI, Feedback: NegTranspose, Leak: 0.01}},
+		{"nonlinear_regression", Model{Name: "DI", Kind: DI, Feedback: NegTranspose, Leak: 0.01}},
+		{"nonlinear_regression", Model{Name: "SDI", Kind: SDI, Feedback: NegTranspose, Leak: 0.01}},
+	} {
+		p := small(c.exp)
+		p.Eta = 1e300
+		p.Clip = nil
+		exp, _ := LookupExperiment(c.exp)
+		res, err := exp.Run(context.Background(), Env{}, p, c.m, 1, series{})
+		if err != nil || res.Status != Diverged {
+			t.Errorf("%s %s at eta 1e300: got status %v, error %v; want diverged without error", c.exp, c.m.Name, res.Status, err)
+		}
+	}
+	// The case: the paper's nonlinear DI at eta 1e10 makes NaN
+	// weights at step 2, after one successful re-stabilisation at step 1.
+	exp, _ := LookupExperiment("nonlinear_regression")
+	p := exp.Defaults()
+	p.NumIters, p.Eta = 300, 1e10
+	res, err := exp.Run(context.Background(), Env{}, p, Model{Kind: DI, Feedback: NegTranspose, Leak: 0.01}, 1, series{})
+	if err != nil || res.Status != Diverged || res.SSARuns > 1 {
+		t.Errorf("nonlinear DI at eta 1e10: got %+v, error %v; want diverged after at most one SSA run", res, err)
+	}
+}
+
 // An optimiser that cannot succeed is retried from fresh random feedback,
 // counted, and then fails the run with the reason.
 func TestSSAFailure(t *testing.T) {

@@ -429,6 +429,18 @@ func frobeniusOuter(dw *mat.Dense, d, in blas64.General) float64 {
 	return math.Sqrt(ss)
 }
 
+// errDiverged tells trainLoop that restabilise found non-finite weights.
+var errDiverged = errors.New("models: weights not finite")
+
+// allFinite reports whether every value is finite.
+func allFinite(xs []float64) bool {
+	var s float64
+	for _, v := range xs {
+		s += v
+	}
+	return !math.IsNaN(s) && !math.IsInf(s, 0)
+}
+
 // restabilise runs the stability optimiser on every DI layer whose loop has
 // become unstable, as the original does after each update.
 func (t *trainer) restabilise(ctx context.Context) error {
@@ -440,8 +452,14 @@ func (t *trainer) restabilise(ctx context.Context) error {
 			continue
 		}
 		w := t.net.Layers[l].W
-		if lm := s.LambdaMax(w, t.fb[l], t.m.Leak); !(lm > 0) {
+		lm := s.LambdaMax(w, t.fb[l], t.m.Leak)
+		if lm <= 0 {
 			continue
+		}
+		// Weights that are not finite have diverged: no optimiser can
+		// stabilise them.
+		if math.IsNaN(lm) || !allFinite(w.RawMatrix().Data) {
+			return errDiverged
 		}
 		if t.opt[l] == nil {
 			nOut, nIn := w.Dims()
@@ -455,6 +473,11 @@ func (t *trainer) restabilise(ctx context.Context) error {
 			}
 			if ctx.Err() != nil {
 				return ctx.Err()
+			}
+			// The optimiser's own arithmetic overflowed: the weights
+			// are too large for any loop on them to be computed.
+			if se := (*linalg.SSAError)(nil); errors.As(err, &se) && math.IsNaN(se.LambdaMax) {
+				return errDiverged
 			}
 			if try >= t.spec.ssaTries {
 				return fmt.Errorf("%w: re-stabilising layer %d after %d fresh starts: %v", ErrSSA, l, try, err)
@@ -498,14 +521,7 @@ func (t *trainer) diagnostics(k int, rec Recorder) {
 // weightsFinite reports whether every weight and bias is finite.
 func (t *trainer) weightsFinite() bool {
 	for _, ly := range t.net.Layers {
-		var s float64
-		for _, v := range ly.W.RawMatrix().Data {
-			s += v
-		}
-		for _, v := range ly.Bias {
-			s += v
-		}
-		if math.IsNaN(s) || math.IsInf(s, 0) {
+		if !allFinite(ly.W.RawMatrix().Data) || !allFinite(ly.Bias) {
 			return false
 		}
 	}
