@@ -115,23 +115,48 @@ func NewPlan(c *config.Config, maxCells int) (*Plan, error) {
 			variants = append(variants, variant{k.String(), config.Fields{ModelType: &k}, c.Base, a.Line})
 		}
 	}
-	points := 1
+	// Count before expanding anything, in arithmetic that cannot wrap: a
+	// rule's cells cross only the axes it reads (the others collapse).
+	points, cells := 1, 0
 	for _, a := range axes {
-		points *= a.Len()
+		points = mulSat(points, a.Len())
 	}
-	p := &Plan{Config: c, Crossed: len(variants) * points * len(c.Seeds)}
-	if p.Crossed/100 > maxCells { // do not even expand absurd grids
-		return nil, tooMany(c, p.Crossed, maxCells)
+	for _, v := range variants {
+		n := len(c.Seeds)
+		for _, a := range axes {
+			if reads(*v.fields.ModelType, a.Name) {
+				n = mulSat(n, a.Len())
+			}
+		}
+		cells = addSat(cells, n)
 	}
+	p := &Plan{Config: c, Crossed: mulSat(mulSat(len(variants), points), len(c.Seeds))}
+	if cells > maxCells {
+		return nil, tooMany(c, cells, maxCells, len(variants), points)
+	}
+	p.Cells = make([]Cell, 0, cells)
 	owner := map[string]int{} // cell id -> variant index
 	for vi, v := range variants {
-		for pt := range points {
+		kind := *v.fields.ModelType
+		// The points of the axes this rule reads, in crossed order; an
+		// axis it ignores stays at its first value, where the crossed
+		// order meets each of its cells first.
+		size := make([]int, len(axes))
+		n := 1
+		for i, a := range axes {
+			size[i] = 1
+			if reads(kind, a.Name) {
+				size[i] = a.Len()
+			}
+			n *= size[i]
+		}
+		for pt := range n {
 			f := v.fields
 			rest := pt
 			for i := len(axes) - 1; i >= 0; i-- {
 				a := axes[i]
-				j := rest % a.Len()
-				rest /= a.Len()
+				j := rest % size[i]
+				rest /= size[i]
 				switch a.Name {
 				case "fback_type":
 					f.FbackType = &a.Feedback[j]
@@ -152,7 +177,7 @@ func NewPlan(c *config.Config, maxCells int) (*Plan, error) {
 							Msg: fmt.Sprintf("%q makes the same cells as %q (line %d): give them different values or drop one",
 								v.name, variants[prev].name, variants[prev].line)}
 					}
-					continue // an axis the rule ignores
+					continue
 				}
 				owner[id] = vi
 				p.Cells = append(p.Cells, Cell{ID: id, Index: len(p.Cells), Model: v.name, Def: d})
@@ -160,19 +185,56 @@ func NewPlan(c *config.Config, maxCells int) (*Plan, error) {
 		}
 	}
 	p.Collapsed = p.Crossed - len(p.Cells)
-	if len(p.Cells) > maxCells {
-		return nil, tooMany(c, len(p.Cells), maxCells)
-	}
 	return p, nil
 }
 
-func tooMany(c *config.Config, n, max int) error {
-	line := c.Line("grid")
-	if line == 0 {
-		line = c.Line("models")
+// reads reports whether rule k's cells depend on the grid axis: the others
+// collapse (BP and PBP read no feedback and no leak, FA no leak).
+func reads(k models.Kind, axis string) bool {
+	switch axis {
+	case "fback_type":
+		return k.UsesFeedback()
+	case "leak_vals":
+		return k.UsesLeak()
 	}
-	return &config.Error{File: c.File, Line: line, Key: "grid",
-		Msg: fmt.Sprintf("the plan has %d cells, more than -max-cells %d: shrink the grid or raise -max-cells", n, max)}
+	return true
+}
+
+// mulSat and addSat are * and + on counts, saturating at math.MaxInt.
+func mulSat(a, b int) int {
+	if a != 0 && b > math.MaxInt/a {
+		return math.MaxInt
+	}
+	return a * b
+}
+
+func addSat(a, b int) int {
+	if a > math.MaxInt-b {
+		return math.MaxInt
+	}
+	return a + b
+}
+
+// tooMany refuses a plan of n cells, pointing at the largest of its
+// factors: the models, the grid or the seeds.
+func tooMany(c *config.Config, n, max, variants, points int) error {
+	key, size := "models", variants
+	if points > size {
+		key, size = "grid", points
+	}
+	if len(c.Seeds) > size {
+		key = "seeds"
+	}
+	if c.Line(key) == 0 { // models from a model_type axis
+		key = "grid"
+	}
+	count := fmt.Sprintf("%d cells", n)
+	if n == math.MaxInt {
+		count = "more cells than can be counted"
+	}
+	return &config.Error{File: c.File, Line: c.Line(key), Key: key,
+		Msg: fmt.Sprintf("the plan has %s (%d models, %d grid points, %d seeds), more than -max-cells %d: shrink the %s or raise -max-cells",
+			count, variants, points, len(c.Seeds), max, key)}
 }
 
 // resolve fills a cell's definition: a grid value over the model's own,

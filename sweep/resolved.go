@@ -2,8 +2,9 @@ package sweep
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
+	"reflect"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 
@@ -128,16 +129,20 @@ func Resolved(p *Plan) ([]byte, error) {
 	return append([]byte(head), body.Bytes()...), nil
 }
 
-// paramMap turns parameters into a map of their JSON names, without the
-// values that configurations set outside params.
+// paramMap turns parameters into a map of their JSON names, every field
+// included: JSON's omitempty would drop false and empty values, and
+// reloading would then restore the defaults (skip_first_update: true,
+// clip: [10]). strip leaves out the values that configurations set outside
+// params.
 func paramMap(p models.Params, strip bool) map[string]any {
-	js, err := json.Marshal(p)
-	if err != nil {
-		panic("sweep: " + err.Error())
-	}
-	var m map[string]any
-	if err := json.Unmarshal(js, &m); err != nil {
-		panic("sweep: " + err.Error())
+	m := map[string]any{}
+	v := reflect.ValueOf(p)
+	for i := range v.NumField() {
+		name, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("json"), ",")
+		if name == "" || name == "-" || !v.Type().Field(i).IsExported() {
+			continue
+		}
+		m[name] = v.Field(i).Interface()
 	}
 	if strip {
 		delete(m, "eta")

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gofrs/flock"
 	"golang.org/x/sync/errgroup"
 
 	"dinv/io/config"
@@ -69,7 +70,7 @@ func Run(ctx context.Context, p *Plan, opt Options) (Summary, error) {
 	if opt.Interval <= 0 {
 		opt.Interval = 10 * time.Second
 	}
-	if err := Prepare(p, opt.Dir, opt.Stderr); err != nil {
+	if err := makeFolders(opt.Dir); err != nil {
 		return Summary{}, err
 	}
 	lock, err := lockFolder(opt.Dir, opt.Shard, opt.Shards)
@@ -77,6 +78,14 @@ func Run(ctx context.Context, p *Plan, opt Options) (Summary, error) {
 		return Summary{}, err
 	}
 	defer lock.unlock()
+	// Only the holder of the lock may rewrite sweep.yaml: a refused run
+	// leaves the folder as it found it.
+	if err := writeResolved(p, opt.Dir, opt.Stderr); err != nil {
+		return Summary{}, err
+	}
+	if err := probeWritable(opt.Dir); err != nil {
+		return Summary{}, err
+	}
 
 	cells := p.Shard(opt.Shard, opt.Shards)
 	done, warnings := scan(opt.Dir, cells)
@@ -138,16 +147,41 @@ func Run(ctx context.Context, p *Plan, opt Options) (Summary, error) {
 }
 
 // Prepare creates the results folder and writes sweep.yaml, the resolved
-// configuration, unless it already holds the same text: shards started
-// together find it written and leave it alone. When the folder's sweep.yaml
-// plans other cells (the configuration changed), it says so on warn: the
-// finished cells of the old plan stay, and status counts them as extra.
+// configuration, for runs that will start later (Slurm tasks). It takes the
+// folder's lock shared while it writes, so that it never rewrites the
+// sweep.yaml of a whole run in progress; shard runs hold the lock shared
+// too and may be running beside it.
 func Prepare(p *Plan, dir string, warn io.Writer) error {
+	if err := makeFolders(dir); err != nil {
+		return err
+	}
+	l := flock.New(filepath.Join(dir, ".lock"))
+	ok, err := l.TryRLock()
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("%w: %s is held by %s", ErrLocked, dir, holders(dir))
+	}
+	defer l.Unlock()
+	return writeResolved(p, dir, warn)
+}
+
+func makeFolders(dir string) error {
 	for _, d := range []string{dir, filepath.Join(dir, "runs"), filepath.Join(dir, "curves")} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return err
 		}
 	}
+	return nil
+}
+
+// writeResolved writes sweep.yaml unless it already holds the same text:
+// shards started together find it written and leave it alone. When the
+// folder's sweep.yaml plans other cells (the configuration changed), it
+// says so on warn: the finished cells of the old plan stay, and status
+// counts them as extra.
+func writeResolved(p *Plan, dir string, warn io.Writer) error {
 	text, err := Resolved(p)
 	if err != nil {
 		return err
@@ -164,6 +198,27 @@ func Prepare(p *Plan, dir string, warn io.Writer) error {
 		_, err := w.Write(text)
 		return err
 	})
+}
+
+// probeWritable proves that runs/ and curves/ take new files, so that a
+// read-only folder is an error before any cell has trained, not after.
+func probeWritable(dir string) error {
+	for _, sub := range []string{"runs", "curves"} {
+		f, err := os.CreateTemp(filepath.Join(dir, sub), ".dinv-probe-*")
+		if err == nil {
+			_, err = f.Write([]byte{0})
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+			if rerr := os.Remove(f.Name()); err == nil {
+				err = rerr
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("results folder %s cannot be written (%s/): %w", dir, sub, err)
+		}
+	}
+	return nil
 }
 
 // samePlan reports whether the configuration at path plans p's cells.
@@ -215,6 +270,13 @@ func scan(dir string, cells []Cell) (map[string]string, []string) {
 		default:
 			status[c.ID] = r.Status
 		}
+		if st := status[c.ID]; st == "ok" || st == "diverged" {
+			// A finished cell is one whose curves read back too.
+			if err := checkCurve(dir, c.ID); err != nil {
+				delete(status, c.ID)
+				warnings = append(warnings, fmt.Sprintf("%v; cell will run again (its runs file moved to %s)", err, quarantine(dir, path)))
+			}
+		}
 		if st := status[c.ID]; st != "ok" && st != "diverged" {
 			// A curve without a finished run is left from a run killed
 			// between the two renames, or from a cell that failed later.
@@ -222,6 +284,22 @@ func scan(dir string, cells []Cell) (map[string]string, []string) {
 		}
 	}
 	return status, warnings
+}
+
+// checkCurve reads the curves file of a finished cell. A damaged one is
+// moved to damaged/; the error says what was wrong and where it went.
+func checkCurve(dir, id string) error {
+	path := filepath.Join(dir, "curves", id+".parquet")
+	cv, err := results.ReadCurve(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return fmt.Errorf("%s is missing", path)
+	case err != nil:
+		return fmt.Errorf("%v; moved to %s", err, quarantine(dir, path))
+	case cv.CellID != id:
+		return fmt.Errorf("%s holds cell %s; moved to %s", path, cv.CellID, quarantine(dir, path))
+	}
+	return nil
 }
 
 // tempCell returns the cell id in a temporary's name (".ID.parquet.tmp-N").
@@ -295,15 +373,22 @@ func (w *worker) run(ctx context.Context, c *Cell) {
 	// Curves first: a runs file marks the cell finished, so it comes last.
 	var werr error
 	if run.Status != "failed" {
-		werr = results.WriteCurve(curves, curve)
+		werr = writeCurve(curves, curve)
 	}
 	if werr == nil {
 		werr = results.WriteRun(runs, run)
 	}
 	if werr != nil {
 		os.Remove(curves)
-		run.Status = "failed"
-		w.rep.logf("cell %s (%s, seed %d) failed: writing results: %v", c.ID, c.Model, c.Def.Seed, werr)
+		// Record the failure where a small file still fits (a disk that
+		// filled up under a curves file), so that status says why.
+		run.Status, run.Message = "failed", "writing results: "+werr.Error()
+		run.FinalTrainError, run.FinalTestError = math.NaN(), math.NaN()
+		msg := run.Message
+		if err := results.WriteRun(runs, run); err != nil {
+			msg += " (and its failure could not be recorded: status counts it pending)"
+		}
+		w.rep.logf("cell %s (%s, seed %d) failed: %s", c.ID, c.Model, c.Def.Seed, msg)
 	} else if run.Status == "failed" {
 		w.rep.logf("cell %s (%s, seed %d) failed: %s", c.ID, c.Model, c.Def.Seed, firstLine(run.Message))
 	}
@@ -334,6 +419,9 @@ func (w *worker) train(ctx context.Context, c *Cell, curve *results.Curve) (res 
 	rec := recorder{curve: curve}
 	return exp.Run(ctx, w.opt.Env, c.Def.Params, c.Def.Model(c.Model), c.Def.Seed, &rec)
 }
+
+// writeCurve writes a curves file; tests replace it to fail writes.
+var writeCurve = results.WriteCurve
 
 // testHook, when set by a test, runs before each cell trains.
 var testHook func(c *Cell)

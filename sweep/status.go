@@ -24,7 +24,7 @@ type Status struct {
 	Extra      int           `json:"extra"` // runs files of cells not in the plan (an older config)
 	Models     []ModelStatus `json:"models"`
 	FailedRuns []FailedRun   `json:"failed_cells"`
-	Damaged    []string      `json:"damaged"` // unreadable runs files; their cells count as pending
+	Damaged    []string      `json:"damaged"` // unreadable runs files, and finished cells' unreadable or missing curves files; their cells count as pending
 	Running    []string      `json:"running"` // the runs working on the folder now (pending includes their cells)
 }
 
@@ -89,6 +89,9 @@ func ReadStatus(dir string, maxCells int) (*Status, error) {
 		case r == nil:
 			m.Pending++
 			s.Pending++
+		case (r.Status == "ok" || r.Status == "diverged") && !curveReadable(dir, cell.ID, s):
+			m.Pending++
+			s.Pending++
 		case r.Status == "ok":
 			m.OK++
 			s.OK++
@@ -111,4 +114,22 @@ func ReadStatus(dir string, maxCells int) (*Status, error) {
 	}
 	sort.Slice(s.FailedRuns, func(i, j int) bool { return s.FailedRuns[i].CellID < s.FailedRuns[j].CellID })
 	return s, nil
+}
+
+// curveReadable reports whether the curves file of a finished cell reads
+// back, noting in s.Damaged why not.
+func curveReadable(dir, id string, s *Status) bool {
+	path := filepath.Join(dir, "curves", id+".parquet")
+	cv, err := results.ReadCurve(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		err = fmt.Errorf("%s is missing", path)
+	case err == nil && cv.CellID != id:
+		err = fmt.Errorf("%s holds cell %s", path, cv.CellID)
+	}
+	if err != nil {
+		s.Damaged = append(s.Damaged, err.Error()+" (its cell runs again on resume)")
+		return false
+	}
+	return true
 }
