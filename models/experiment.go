@@ -68,6 +68,11 @@ type Experiment struct {
 	Doc      string
 	defaults func() Params
 	run      func(ctx context.Context, env Env, p Params, m Model, seed uint64, rec Recorder) (Result, error)
+	// check rejects the values the experiment's own code cannot run, on
+	// top of Params.validate; footprint estimates what a cell allocates
+	// (see MaxCellBytes), term by term.
+	check     func(p Params) error
+	footprint func(p Params) []memTerm
 }
 
 // Defaults returns the paper's parameters for the experiment.
@@ -131,7 +136,7 @@ func stream(seed uint64, s uint64) *rand.Rand { return rand.New(rand.NewPCG(seed
 // size). That goroutine ends at its next look at ctx; rec receives nothing
 // after Run returns. A panic of the run is raised again in Run's goroutine.
 func (e *Experiment) Run(ctx context.Context, env Env, p Params, m Model, seed uint64, rec Recorder) (Result, error) {
-	if err := p.validate(e.Name, m); err != nil {
+	if err := e.Check(p, m); err != nil {
 		return Result{}, err
 	}
 	if err := ctx.Err(); err != nil {
@@ -195,59 +200,6 @@ func (g *gatedRecorder) close() {
 	g.mu.Lock()
 	g.closed = true
 	g.mu.Unlock()
-}
-
-// Check reports whether p and m make a valid run of e: what Run would
-// reject before starting. Sweeps call it when they plan, so that a bad value
-// is a configuration error rather than a sweep of failed cells.
-func (e *Experiment) Check(p Params, m Model) error { return p.validate(e.Name, m) }
-
-// validate checks the parameters that the code relies on.
-func (p Params) validate(exp string, m Model) error {
-	bad := func(format string, args ...any) error {
-		return fmt.Errorf("%s: %s", exp, fmt.Sprintf(format, args...))
-	}
-	if len(p.Sizes) < 2 {
-		return bad("sizes needs at least two entries, has %d", len(p.Sizes))
-	}
-	for _, s := range p.Sizes {
-		if s <= 0 {
-			return bad("sizes must be positive, got %v", p.Sizes)
-		}
-	}
-	switch {
-	case !(p.Eta > 0):
-		return bad("eta must be positive, got %v", p.Eta)
-	case p.WDecay < 0 || p.WDecay >= 1:
-		return bad("w_decay must be in [0, 1), got %v", p.WDecay)
-	case p.BatchSize < 1:
-		return bad("batch_size must be at least 1, got %d", p.BatchSize)
-	case p.TSteps < 1 || !(p.DT > 0):
-		return bad("dt must be positive and tsteps at least 1, got %v and %d", p.DT, p.TSteps)
-	case p.EvalEvery < 1:
-		return bad("eval_every must be at least 1, got %d", p.EvalEvery)
-	case p.DiagEvery < 0:
-		return bad("diag_every must not be negative, got %d", p.DiagEvery)
-	case p.SSATries < 0:
-		return bad("ssa_retries must not be negative, got %d", p.SSATries)
-	case m.Kind == SDI && len(p.Sizes) < 4:
-		return bad("SDI needs at least three layers (four sizes), got %v", p.Sizes)
-	}
-	if p.Init != "normal" && p.Init != "orthogonal" {
-		return bad("init must be normal or orthogonal, got %q", p.Init)
-	}
-	if _, err := ParseTransfer(p.DIG); err != nil && p.DIG != "layer" {
-		return bad("di_g: unknown g %q (valid: linear, tanh, layer)", p.DIG)
-	}
-	if _, err := ParseTransfer(p.SDIG); err != nil {
-		return bad("sdi_g: %v", err)
-	}
-	for _, s := range p.EvalSets {
-		if s != "train" && s != "test" {
-			return bad("eval_sets: unknown set %q (valid: train, test)", s)
-		}
-	}
-	return nil
 }
 
 // spec turns the parameters into the trainer's settings.

@@ -30,6 +30,8 @@ func init() {
 		run: func(ctx context.Context, env Env, p Params, m Model, seed uint64, rec Recorder) (Result, error) {
 			return runMNIST(ctx, env, p, m, seed, rec, false)
 		},
+		check:     checkMNIST(false),
+		footprint: mnistFootprint,
 	})
 	register(&Experiment{
 		Name: "mnist_autoencoder",
@@ -52,6 +54,8 @@ func init() {
 		run: func(ctx context.Context, env Env, p Params, m Model, seed uint64, rec Recorder) (Result, error) {
 			return runMNIST(ctx, env, p, m, seed, rec, true)
 		},
+		check:     checkMNIST(true),
+		footprint: mnistFootprint,
 	})
 }
 
@@ -85,14 +89,6 @@ func (s mnistSet) fillColumns(x *mat.Dense, idx []int) {
 // scaled to [0, 1]; e = x - y; error = mean squared reconstruction error
 // over pixels and images.
 func runMNIST(ctx context.Context, env Env, p Params, m Model, seed uint64, rec Recorder, autoencoder bool) (Result, error) {
-	if p.Sizes[0] != mnist.ImageSize || !autoencoder && p.Sizes[len(p.Sizes)-1] != 10 ||
-		autoencoder && p.Sizes[len(p.Sizes)-1] != mnist.ImageSize {
-		return Result{}, fmt.Errorf("sizes %v do not fit MNIST (784 inputs, %s outputs)", p.Sizes,
-			map[bool]string{false: "10", true: "784"}[autoencoder])
-	}
-	if p.Epochs < 1 {
-		return Result{}, fmt.Errorf("epochs must be at least 1, got %d", p.Epochs)
-	}
 	ds, err := mnist.Load(ctx, mnist.Options{Dir: env.DataDir})
 	if err != nil {
 		return Result{}, err

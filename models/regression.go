@@ -24,7 +24,9 @@ func init() {
 			p.SkipFirst = true
 			return p
 		},
-		run: runLinear,
+		run:       runLinear,
+		check:     checkRegression,
+		footprint: regressionFootprint,
 	})
 	register(&Experiment{
 		Name: "nonlinear_regression",
@@ -41,7 +43,9 @@ func init() {
 			p.SSALR, p.SSAMax, p.SSAMin = 0.5, 2000, 100
 			return p
 		},
-		run: runNonlinear,
+		run:       runNonlinear,
+		check:     checkRegression,
+		footprint: regressionFootprint,
 	})
 }
 

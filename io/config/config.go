@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"gopkg.in/yaml.v3"
 
@@ -40,7 +41,8 @@ type Config struct {
 	// a model field that a grid axis overrides.
 	Warnings []*Error
 
-	line map[string]int // top-level key -> line
+	line       map[string]int // top-level key -> line
+	paramLines map[string]int // params key -> line
 }
 
 // Fields are the singular model fields; nil means not set.
@@ -60,6 +62,8 @@ type Model struct {
 	Fields               // ModelType is always set
 	Params models.Params // Base with the entry's own params applied
 	Line   int
+
+	paramLines map[string]int // the entry's params key -> line
 }
 
 // Axis is one grid axis. Kinds holds model_type values, Feedback fback_type
@@ -145,7 +149,7 @@ func Parse(name string, src []byte) (*Config, error) {
 	c := &Config{File: name, SHA256: hex.EncodeToString(sum[:]), line: map[string]int{}}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(src, &doc); err != nil {
-		return nil, yamlError(name, err)
+		return nil, yamlError(name, src, err)
 	}
 	if doc.Kind == 0 || len(doc.Content) == 0 {
 		return nil, Errors{{File: name, Msg: "empty file (a sweep needs at least sweep, experiment, seeds and models or grid)"}}
@@ -254,7 +258,7 @@ func (r *reader) read(c *Config, root *yaml.Node) {
 	}
 	c.Base = c.Experiment.Defaults()
 	if params != nil {
-		c.Base = r.params(params, "params", c.Base)
+		c.Base, c.paramLines = r.params(params, "params", c.Base)
 	}
 	if defaults != nil {
 		r.mapping(defaults, "defaults", defaultKeys, func(key string, k, v *yaml.Node) {
@@ -325,10 +329,12 @@ var paramNames = func() []string {
 }()
 
 // params applies the mapping n to p, one key at a time so that each error
-// names its line.
-func (r *reader) params(n *yaml.Node, path string, p models.Params) models.Params {
+// names its line, and returns the line of every key.
+func (r *reader) params(n *yaml.Node, path string, p models.Params) (models.Params, map[string]int) {
+	lines := map[string]int{}
 	r.mapping(n, path, nil, func(key string, k, v *yaml.Node) {
 		full := join(path, key)
+		lines[key] = k.Line
 		switch {
 		case key == "eta" || key == "w_decay":
 			r.errorf(k.Line, full, "set %s in defaults, in a model entry or as a grid axis, not in params", key)
@@ -338,6 +344,10 @@ func (r *reader) params(n *yaml.Node, path string, p models.Params) models.Param
 			return
 		case !contains(paramNames, key):
 			r.errorf(k.Line, full, "unknown parameter%s", suggest(key, paramNames))
+			return
+		}
+		if _, err := strconv.ParseFloat(v.Value, 64); v.Kind == yaml.ScalarNode && errors.Is(err, strconv.ErrRange) {
+			r.errorf(v.Line, full, "%s is beyond the range of a float64 (at most about 1.8e308, at least about 4.9e-324 in size)", v.Value)
 			return
 		}
 		var val any
@@ -357,7 +367,7 @@ func (r *reader) params(n *yaml.Node, path string, p models.Params) models.Param
 		}
 		p = q
 	})
-	return p
+	return p, lines
 }
 
 // jsonKind describes the type of the Params field with JSON name key.
@@ -562,13 +572,17 @@ func (r *reader) models(c *Config, n *yaml.Node) {
 		if m.Name == "" {
 			m.Name = m.ModelType.String()
 		}
+		if strings.ContainsFunc(m.Name, unicode.IsControl) {
+			r.errorf(e.Line, path+".name", "model name %q holds a control character (a tab or a line break would break the text tables)", m.Name)
+			continue
+		}
 		if prev, ok := seen[m.Name]; ok {
 			r.errorf(e.Line, path+".name", "duplicate model name %q (also on line %d)", m.Name, prev)
 			continue
 		}
 		seen[m.Name] = e.Line
 		if params != nil {
-			m.Params = r.params(params, path+".params", c.Base)
+			m.Params, m.paramLines = r.params(params, path+".params", c.Base)
 		}
 		c.Models = append(c.Models, m)
 	}
@@ -576,28 +590,47 @@ func (r *reader) models(c *Config, n *yaml.Node) {
 
 // check runs the experiment's own validation on every model the sweep
 // makes, with the first value of each numeric axis, so that a plan never
-// holds a cell that cannot start.
+// holds a cell that cannot start. An error about a parameter points at the
+// line that set it: the entry's params, else the sweep's params, else (a
+// default that does not suit the model) the entry.
 func (r *reader) check(c *Config) {
 	type entry struct {
 		name   string
+		path   string
 		line   int
 		kind   models.Kind
 		params models.Params
+		lines  map[string]int
 	}
 	var entries []entry
-	for _, m := range c.Models {
-		entries = append(entries, entry{"models entry " + strconv.Quote(m.Name), m.Line, *m.ModelType, m.Params})
+	for i, m := range c.Models {
+		entries = append(entries, entry{"models entry " + strconv.Quote(m.Name), fmt.Sprintf("models[%d]", i), m.Line, *m.ModelType, m.Params, m.paramLines})
 	}
 	for _, a := range c.Grid {
 		for _, k := range a.Kinds {
-			entries = append(entries, entry{"grid.model_type " + k.String(), a.Line, k, c.Base})
+			entries = append(entries, entry{"grid.model_type " + k.String(), "", a.Line, k, c.Base, nil})
 		}
 	}
+	seen := map[string]bool{}
 	for _, e := range entries {
 		p := e.params
 		p.Eta = 1 // eta is checked where it is set
-		if err := c.Experiment.Check(p, models.Model{Kind: e.kind}); err != nil {
-			r.errorf(e.line, "", "%s: %v", e.name, err)
+		err := c.Experiment.Check(p, models.Model{Kind: e.kind})
+		if err == nil {
+			continue
+		}
+		line, key, msg := e.line, "", fmt.Sprintf("%s: %v", e.name, err)
+		var pe *models.ParamError
+		if errors.As(err, &pe) {
+			if l, ok := e.lines[pe.Key]; ok {
+				line, key, msg = l, e.path+".params."+pe.Key, err.Error()
+			} else if l, ok := c.paramLines[pe.Key]; ok {
+				line, key, msg = l, "params."+pe.Key, err.Error()
+			}
+		}
+		if id := fmt.Sprint(line, key, msg); !seen[id] { // a sweep's params.dt fails every entry alike
+			seen[id] = true
+			r.errorf(line, key, "%s", msg)
 		}
 	}
 }
@@ -619,6 +652,10 @@ func (r *reader) num(v *yaml.Node, path string) (float64, bool) {
 			return x, true
 		}
 	}
+	if _, err := strconv.ParseFloat(v.Value, 64); v.Kind == yaml.ScalarNode && errors.Is(err, strconv.ErrRange) {
+		r.errorf(v.Line, path, "%s is beyond the range of a float64 (at most about 1.8e308, at least about 4.9e-324 in size)", v.Value)
+		return 0, false
+	}
 	r.errorf(v.Line, path, "want a number, got %s", describe(v))
 	return 0, false
 }
@@ -631,7 +668,7 @@ func describe(n *yaml.Node) string {
 	case yaml.SequenceNode:
 		return "a list"
 	case yaml.AliasNode:
-		return "an alias"
+		return "an alias (anchors, aliases and << merge keys are not supported: write the value out)"
 	}
 	switch n.Tag {
 	case "!!null":
@@ -647,7 +684,7 @@ func describe(n *yaml.Node) string {
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 // yamlError turns a syntax error of yaml.v3 into an Error with the line.
-func yamlError(file string, err error) error {
+func yamlError(file string, src []byte, err error) error {
 	var out Errors
 	msgs := []string{err.Error()}
 	var te *yaml.TypeError
@@ -663,7 +700,12 @@ func yamlError(file string, err error) error {
 			if strings.HasPrefix(g[2], "did not find expected") || strings.HasPrefix(g[2], "found a tab character") {
 				line++
 			}
-			out = append(out, &Error{File: file, Line: line, Msg: g[2]})
+			msg := g[2]
+			if lines := bytes.Split(src, []byte("\n")); line >= 1 && line <= len(lines) && bytes.ContainsRune(lines[line-1], '\t') &&
+				!strings.Contains(msg, "tab") {
+				msg += " (the line holds a tab: YAML indents with spaces only)"
+			}
+			out = append(out, &Error{File: file, Line: line, Msg: msg})
 			continue
 		}
 		out = append(out, &Error{File: file, Msg: strings.TrimPrefix(m, "yaml: ")})
