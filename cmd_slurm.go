@@ -50,13 +50,44 @@ func slurmCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case *throttle < 0:
 		return &usageError{fmt.Sprintf("-throttle must not be negative, got %d", *throttle)}
 	}
+	// What reaches an #SBATCH line must be Slurm syntax: a newline there
+	// would end the comment, and bash would run the rest of the value.
+	for _, f := range []struct {
+		name, value string
+		check       func(string) error
+	}{
+		{"partition", *partition, sweep.CheckPartition},
+		{"time", *timeLimit, sweep.CheckTime},
+		{"mem", *mem, sweep.CheckMem},
+	} {
+		if f.value == "" {
+			continue // not set: no line
+		}
+		if err := f.check(f.value); err != nil {
+			return &usageError{"-" + f.name + ": " + err.Error()}
+		}
+	}
 	p, err := loadPlan(pos[0], *maxCells, stderr)
 	if err != nil {
 		return err
 	}
+	name := "dinv-" + p.Config.Sweep
+	if err := sweep.CheckJobName(name); err != nil {
+		return fmt.Errorf("%s: the sweep name makes the Slurm job name: %w", pos[0], err)
+	}
 	dir := resultsDir(*out, p)
 	if dir, err = filepath.Abs(dir); err != nil {
 		return err
+	}
+	if err := sweep.CheckPath(dir); err != nil {
+		return &usageError{"-out: " + err.Error()}
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	if err := sweep.CheckPath(wd); err != nil {
+		return fmt.Errorf("the working folder, where the tasks start: %w", err)
 	}
 	if err := sweep.Prepare(p, dir, stderr); err != nil {
 		return err
@@ -101,12 +132,8 @@ func slurmCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("copying the configuration for the tasks: %w", err)
 	}
-	wd, err := os.Getwd()
-	if err != nil {
-		return err
-	}
 	job := sweep.SlurmJob{
-		Name: "dinv-" + p.Config.Sweep, Binary: bin, Config: cfgCopy, Dir: dir, WorkDir: wd,
+		Name: name, Binary: bin, Config: cfgCopy, Dir: dir, WorkDir: wd,
 		Shards: n, CPUsPerTask: *cpus, Partition: *partition, Time: *timeLimit, Mem: *mem,
 	}
 	script := filepath.Join(sdir, fmt.Sprintf("%s-%d-tasks.sbatch", p.Config.Sweep, n))
@@ -221,8 +248,8 @@ func logSubmission(sdir, id string, n int, ch sweep.ArrayChunk, argv []string) {
 }
 
 // warnOtherTaskCount warns when an earlier submission split the sweep into
-// a different number of tasks: shards of different N overlap, so tasks of
-// both, if still running, may run the same cells twice (harmless, wasteful).
+// a different number of tasks: shards of different N overlap, so while tasks
+// of the earlier one run, the folder lock makes tasks of this one fail.
 func warnOtherTaskCount(sdir string, n int, stderr io.Writer) {
 	data, err := os.ReadFile(filepath.Join(sdir, "submissions.log"))
 	if err != nil {
@@ -231,6 +258,7 @@ func warnOtherTaskCount(sdir string, n int, stderr io.Writer) {
 	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
 	last := lines[len(lines)-1]
 	if !strings.Contains(last, fmt.Sprintf(" tasks=%d ", n)) {
-		fmt.Fprintf(stderr, "warning: the last submission split the sweep differently (%s); if its tasks still run, they may repeat cells of this one\n", last)
+		fmt.Fprintf(stderr, "warning: the last submission split the sweep differently (%s); while its tasks run, "+
+			"tasks of this one fail with \"results folder in use\" (shards of different counts overlap): submit again when they have ended\n", last)
 	}
 }

@@ -200,3 +200,74 @@ func logs(dir string) string {
 	}
 	return b.String()
 }
+
+// TestSlurmBadFlags: a -partition, -time, -mem or -out that is not Slurm
+// syntax (a newline would end the #SBATCH line and bash would run the rest)
+// is a usage error naming the flag, and nothing is written. It needs no
+// cluster.
+func TestSlurmBadFlags(t *testing.T) {
+	for _, tc := range []struct {
+		flag, value, want string
+	}{
+		{"-partition", "gpu\ntouch x", `-partition: "gpu\ntouch x" is not a Slurm partition list (letters, digits, _ . - separated by commas)`},
+		{"-partition", "gpu,,short", `-partition: "gpu,,short" is not a Slurm partition list`},
+		{"-time", "1:00:00\ntouch x", `-time: "1:00:00\ntouch x" is not a Slurm time limit`},
+		{"-time", "1h", `-time: "1h" is not a Slurm time limit`},
+		{"-mem", "4G; touch x", `-mem: "4G; touch x" is not a Slurm memory size`},
+		{"-mem", "4GB", `-mem: "4GB" is not a Slurm memory size`},
+		{"-out", "r\ntouch x", `-out: "TMP/r\ntouch x" cannot go on an #SBATCH line`},
+	} {
+		t.Run(tc.flag+"="+tc.value, func(t *testing.T) {
+			tmp := t.TempDir()
+			t.Chdir(tmp) // -out is relative to it
+			dir := filepath.Join(tmp, "out")
+			args := []string{"slurm", "-out", dir, tc.flag, tc.value, filepath.Join(pkgDir, "configs", "quickstart.yaml")}
+			if tc.flag == "-out" {
+				args = []string{"slurm", tc.flag, tc.value, filepath.Join(pkgDir, "configs", "quickstart.yaml")}
+			}
+			want := "dinv: " + strings.ReplaceAll(tc.want, "TMP", tmp)
+			code, out, errs := cli(t, args...)
+			if code != 2 || !strings.Contains(errs, want) {
+				t.Errorf("exit %d, stderr:\n%s\nwant exit 2 and %q", code, errs, want)
+			}
+			if out != "" {
+				t.Errorf("stdout %q, want nothing", out)
+			}
+			if left, _ := os.ReadDir(tmp); len(left) > 0 {
+				t.Errorf("wrote %s for a bad flag", left[0].Name())
+			}
+		})
+	}
+}
+
+// pkgDir is the package folder, where the tests start.
+var pkgDir, _ = os.Getwd()
+
+// TestSlurmScriptFlags: good -partition, -time and -mem values reach the
+// script as given, and a results folder with a space is quoted for sbatch.
+// It needs no cluster: without -submit nothing is queued.
+func TestSlurmScriptFlags(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "my results")
+	code, out, errs := cli(t, "slurm", "-out", dir, "-partition", "gpu,short", "-time", "1-12:00", "-mem", "4g",
+		filepath.Join(pkgDir, "configs", "quickstart.yaml"))
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s%s", code, out, errs)
+	}
+	scripts, _ := filepath.Glob(filepath.Join(dir, "slurm", "*.sbatch"))
+	if len(scripts) != 1 {
+		t.Fatalf("scripts %q, want one", scripts)
+	}
+	script, err := os.ReadFile(scripts[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"#SBATCH --job-name=dinv-quickstart\n",
+		`#SBATCH --output="` + dir + `/slurm/%A_%a.out"` + "\n",
+		"#SBATCH --partition=gpu,short\n", "#SBATCH --time=1-12:00\n", "#SBATCH --mem=4g\n",
+	} {
+		if !strings.Contains(string(script), want) {
+			t.Errorf("script lacks %q:\n%s", want, script)
+		}
+	}
+}

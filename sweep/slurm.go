@@ -2,6 +2,7 @@ package sweep
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -124,17 +125,117 @@ type SlurmJob struct {
 	Mem         string
 }
 
+// What sbatch(1) accepts for the values SlurmJob writes on #SBATCH lines,
+// narrowed to what cannot end the line or the argument early: sbatch reads
+// the script line by line, splits a line's arguments at white space and
+// takes an unquoted # as a comment, and bash runs every line that is not a
+// comment.
+var (
+	// Partition names in practice; --partition takes a list.
+	partitionSyntax = regexp.MustCompile(`^[A-Za-z0-9_.-]+(,[A-Za-z0-9_.-]+)*$`)
+	// minutes, minutes:seconds, hours:minutes:seconds, days-hours,
+	// days-hours:minutes, days-hours:minutes:seconds, or no limit.
+	timeSyntax = regexp.MustCompile(`^([0-9]+(:[0-9]+){0,2}|[0-9]+-[0-9]+(:[0-9]+){0,2}|(?i:infinite|unlimited))$`)
+	// Megabytes, or with a K, M, G or T suffix.
+	memSyntax = regexp.MustCompile(`^[0-9]+[KMGTkmgt]?$`)
+	// The characters of a sweep name, after "dinv-".
+	jobNameSyntax = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+)
+
+// CheckPartition returns an error unless p is a partition list for
+// --partition: names of letters, digits, _ . and -, separated by commas.
+func CheckPartition(p string) error {
+	if !partitionSyntax.MatchString(p) {
+		return fmt.Errorf("%q is not a Slurm partition list (letters, digits, _ . - separated by commas)", p)
+	}
+	return nil
+}
+
+// CheckTime returns an error unless t is a time limit in one of the forms
+// of --time.
+func CheckTime(t string) error {
+	if !timeSyntax.MatchString(t) {
+		return fmt.Errorf("%q is not a Slurm time limit (minutes, minutes:seconds, hours:minutes:seconds, "+
+			"days-hours, days-hours:minutes, days-hours:minutes:seconds, or infinite)", t)
+	}
+	return nil
+}
+
+// CheckMem returns an error unless m is a memory size for --mem: an integer
+// (megabytes) with an optional K, M, G or T suffix, in either case.
+func CheckMem(m string) error {
+	if !memSyntax.MatchString(m) {
+		return fmt.Errorf("%q is not a Slurm memory size (an integer with an optional K, M, G or T suffix)", m)
+	}
+	return nil
+}
+
+// CheckJobName returns an error unless name is a --job-name of letters,
+// digits, _ . and -, as "dinv-" and a sweep name are.
+func CheckJobName(name string) error {
+	if !jobNameSyntax.MatchString(name) {
+		return fmt.Errorf("%q is not a job name of letters, digits, _ . and -", name)
+	}
+	return nil
+}
+
+// CheckPath returns an error if path cannot go on an #SBATCH line: a control
+// character (a newline above all) cannot be quoted there. Script quotes the
+// rest.
+func CheckPath(path string) error {
+	if path == "" || strings.ContainsFunc(path, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return fmt.Errorf("%q cannot go on an #SBATCH line (it is empty or holds a control character such as a newline)", path)
+	}
+	return nil
+}
+
+// Check returns an error naming the first value of j that Script cannot
+// write: the ones on #SBATCH lines, which must be Slurm syntax, and the
+// counts. An empty Partition, Time or Mem is left out of the script.
+func (j SlurmJob) Check() error {
+	for _, c := range []struct {
+		option, value string
+		check         func(string) error
+		optional      bool // "" leaves the line out
+	}{
+		{"job-name", j.Name, CheckJobName, false},
+		{"output", j.Dir, CheckPath, false},
+		{"chdir", j.WorkDir, CheckPath, false},
+		{"partition", j.Partition, CheckPartition, true},
+		{"time", j.Time, CheckTime, true},
+		{"mem", j.Mem, CheckMem, true},
+	} {
+		if c.optional && c.value == "" {
+			continue
+		}
+		if err := c.check(c.value); err != nil {
+			return fmt.Errorf("--%s: %w", c.option, err)
+		}
+	}
+	switch {
+	case j.CPUsPerTask < 1:
+		return fmt.Errorf("--cpus-per-task: %d is not positive", j.CPUsPerTask)
+	case j.Shards < 1:
+		return fmt.Errorf("Shards: %d is not positive", j.Shards)
+	}
+	return nil
+}
+
 // Script is the sbatch script: each array task runs its shard of the sweep.
 // The shard is DINV_SHARD_OFFSET + SLURM_ARRAY_TASK_ID + 1 out of a total
 // written into the script: SLURM_ARRAY_TASK_COUNT would count only the tasks
-// of one submission.
+// of one submission. Script panics if j.Check fails: the caller checks the
+// values it was given (dinv slurm's flags) first.
 func (j SlurmJob) Script() string {
+	if err := j.Check(); err != nil {
+		panic("sweep: SlurmJob.Script: " + err.Error())
+	}
 	var b strings.Builder
 	b.WriteString("#!/bin/bash\n")
 	fmt.Fprintf(&b, "#SBATCH --job-name=%s\n", j.Name)
-	fmt.Fprintf(&b, "#SBATCH --output=%s/slurm/%%A_%%a.out\n", j.Dir)
-	fmt.Fprintf(&b, "#SBATCH --error=%s/slurm/%%A_%%a.err\n", j.Dir)
-	fmt.Fprintf(&b, "#SBATCH --chdir=%s\n", j.WorkDir)
+	fmt.Fprintf(&b, "#SBATCH --output=%s\n", sbatchQuote(pattern(j.Dir)+"/slurm/%A_%a.out"))
+	fmt.Fprintf(&b, "#SBATCH --error=%s\n", sbatchQuote(pattern(j.Dir)+"/slurm/%A_%a.err"))
+	fmt.Fprintf(&b, "#SBATCH --chdir=%s\n", sbatchQuote(j.WorkDir))
 	fmt.Fprintf(&b, "#SBATCH --cpus-per-task=%d\n", j.CPUsPerTask)
 	fmt.Fprintf(&b, "#SBATCH --ntasks=1\n")
 	if j.Partition != "" {
@@ -158,6 +259,23 @@ SHARD=$(( ${DINV_SHARD_OFFSET:-0} + ${SLURM_ARRAY_TASK_ID:-0} + 1 ))
 exec %s run -jobs "${SLURM_CPUS_PER_TASK:-%d}" -shard "$SHARD/$TOTAL" -out %s %s
 `, j.Shards, shellQuote(j.Binary), j.CPUsPerTask, shellQuote(j.Dir), shellQuote(j.Config))
 	return b.String()
+}
+
+// pattern escapes the % of a path for a file name pattern of --output and
+// --error, where %A and %a stand for the job and the task.
+func pattern(path string) string {
+	return strings.ReplaceAll(path, "%", "%%")
+}
+
+// sbatchQuote quotes s for an #SBATCH line when it needs it: sbatch splits
+// arguments at white space, groups what is in quotes, takes a backslash as
+// escaping the next character and an unquoted # as a comment. s holds no
+// control characters (CheckPath).
+func sbatchQuote(s string) string {
+	if !strings.ContainsAny(s, " \t\"'\\#") {
+		return s
+	}
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
 }
 
 // shellQuote quotes s for bash when it needs it.

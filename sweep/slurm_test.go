@@ -123,3 +123,148 @@ func TestSlurmScript(t *testing.T) {
 		t.Error("the script relies on SLURM_ARRAY_TASK_COUNT")
 	}
 }
+
+// TestSlurmScriptRefusesBadValues: a value that is not Slurm syntax never
+// reaches the script; Script panics rather than write a line that bash would
+// run (a newline in a flag ends the #SBATCH comment).
+func TestSlurmScriptRefusesBadValues(t *testing.T) {
+	good := SlurmJob{Name: "dinv-x", Binary: "/opt/dinv", Config: "/c.yaml", Dir: "/scratch/r",
+		WorkDir: "/home", Shards: 2, CPUsPerTask: 1}
+	for _, tc := range []struct {
+		name string
+		edit func(j *SlurmJob)
+	}{
+		{"partition", func(j *SlurmJob) { j.Partition = "gpu\ntouch x" }},
+		{"time", func(j *SlurmJob) { j.Time = "1:00:00\ntouch x" }},
+		{"mem", func(j *SlurmJob) { j.Mem = "4G\ntouch x" }},
+		{"job name", func(j *SlurmJob) { j.Name = "x\ntouch x" }},
+		{"results folder", func(j *SlurmJob) { j.Dir = "/scratch/r\ntouch x" }},
+		{"working folder", func(j *SlurmJob) { j.WorkDir = "/home\ntouch x" }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			j := good
+			tc.edit(&j)
+			var s string
+			defer func() {
+				r := recover()
+				if msg, _ := r.(string); !strings.HasPrefix(msg, "sweep: ") {
+					t.Errorf("Script did not panic with a sweep: message (recovered %v); it wrote:\n%s", r, s)
+				}
+			}()
+			s = j.Script()
+		})
+	}
+}
+
+// TestSbatchValues: what each check accepts and refuses. The good values are
+// the forms sbatch(1) documents for --partition, --time and --mem.
+func TestSbatchValues(t *testing.T) {
+	for _, tc := range []struct {
+		check     func(string) error
+		name      string
+		good, bad []string
+	}{
+		{CheckPartition, "partition",
+			[]string{"gpu", "short,long", "a100_80g.x-1", "p1,p2,p3"},
+			[]string{"", "gpu\ntouch x", "gpu,", ",gpu", "gpu,,short", "gpu short", "gpu;id", "$(id)", "gpu#x", "gpu\r", "gpü"}},
+		{CheckTime, "time",
+			[]string{"30", "30:15", "1:00:00", "2-12", "2-12:30", "2-12:30:15", "0", "infinite", "UNLIMITED", "Infinite"},
+			[]string{"", "1h", "1:00:00\ntouch x", "1:2:3:4", "1-2-3", "-1", "1-", ":30", "1:00:00 ", "2-12:30:15:1", "∞"}},
+		{CheckMem, "mem",
+			[]string{"4096", "4G", "4g", "512M", "1t", "100k", "0"},
+			[]string{"", "4GB", "4 G", "G", "4G\ntouch x", "-4G", "4.5G", "4P", "4G;id"}},
+		{CheckJobName, "job name",
+			[]string{"dinv-quickstart", "dinv-fig3a_linear.v2"},
+			[]string{"", "dinv x", "dinv-x\ntouch x", "dinv/x", "dinv#x"}},
+		{CheckPath, "path",
+			[]string{"/scratch/r", "/home/a b/#1 'x' \"y\" %z\\w"},
+			[]string{"", "/r\ntouch x", "/r\rx", "/r\tx", "/r\x00x", "/r\x7fx"}},
+	} {
+		for _, v := range tc.good {
+			if err := tc.check(v); err != nil {
+				t.Errorf("%s %q: %v", tc.name, v, err)
+			}
+		}
+		for _, v := range tc.bad {
+			if err := tc.check(v); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("%q", v)) {
+				t.Errorf("%s %q: error %v, want one that quotes the value", tc.name, v, err)
+			}
+		}
+	}
+}
+
+// TestSlurmScriptPaths: folders with white space, quotes, a backslash, # or %
+// reach sbatch whole. sbatchArgs reads an #SBATCH line as sbatch does
+// (_get_argument in Slurm's src/sbatch/opt.c).
+func TestSlurmScriptPaths(t *testing.T) {
+	dir := `/scratch/a b/"q" 'r' \x #1 100%`
+	s := SlurmJob{Name: "dinv-x", Binary: "/opt/dinv", Config: "/c.yaml", Dir: dir,
+		WorkDir: "/home/my work", Shards: 2, CPUsPerTask: 1}.Script()
+	want := map[string]string{
+		"--output": strings.ReplaceAll(dir, "%", "%%") + "/slurm/%A_%a.out",
+		"--error":  strings.ReplaceAll(dir, "%", "%%") + "/slurm/%A_%a.err",
+		"--chdir":  "/home/my work",
+	}
+	for _, line := range strings.Split(s, "\n") {
+		rest, ok := strings.CutPrefix(line, "#SBATCH ")
+		if !ok {
+			continue
+		}
+		args := sbatchArgs(rest)
+		if len(args) != 1 {
+			t.Errorf("%q: sbatch reads %q, want one argument", line, args)
+			continue
+		}
+		opt, val, _ := strings.Cut(args[0], "=")
+		if w, ok := want[opt]; ok && val != w {
+			t.Errorf("%q: sbatch reads %s=%q, want %q", line, opt, val, w)
+		}
+		delete(want, opt)
+	}
+	if len(want) > 0 {
+		t.Errorf("script lacks %v:\n%s", want, s)
+	}
+}
+
+// sbatchArgs splits the rest of an #SBATCH line into arguments: white space
+// separates them, a backslash escapes the next character, quotes group, and
+// an unquoted # starts a comment.
+func sbatchArgs(line string) []string {
+	var args []string
+	var arg strings.Builder
+	quote, escaped, started := byte(0), false, false
+	for i := 0; i < len(line); i++ {
+		c := line[i]
+		switch {
+		case escaped:
+			escaped = false
+		case c == '\\':
+			escaped, started = true, true
+			continue
+		case quote != 0:
+			if c == quote {
+				quote = 0
+				continue
+			}
+		case c == '"' || c == '\'':
+			quote, started = c, true
+			continue
+		case c == '#':
+			i = len(line)
+			continue
+		case c == ' ' || c == '\t':
+			if started {
+				args = append(args, arg.String())
+				arg.Reset()
+				started = false
+			}
+			continue
+		}
+		arg.WriteByte(c)
+		started = true
+	}
+	if started {
+		args = append(args, arg.String())
+	}
+	return args
+}
