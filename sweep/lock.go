@@ -1,11 +1,13 @@
 package sweep
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -24,19 +26,29 @@ type holder struct {
 }
 
 func (h holder) String() string {
-	return fmt.Sprintf("pid %d on %s (shard %s), running since %s", h.PID, h.Host, h.Shard,
-		h.Started.Local().Format("2006-01-02 15:04:05"))
+	return fmt.Sprintf("pid %d on %s (shard %s), running since %s", h.PID, h.Host, h.Shard, h.since())
 }
+
+func (h holder) since() string { return h.Started.Local().Format("2006-01-02 15:04:05") }
 
 // folderLock keeps runs of one results folder and shard apart. A whole-sweep
 // run takes DIR/.lock exclusively; a shard run takes it shared, plus its own
 // DIR/.lock-shard-K-of-N exclusively, so shards run side by side but never
-// two copies of one shard, and never a whole run beside a shard. The locks
-// are flock(2) locks: the kernel drops them when the process dies, however
-// it dies, so there is nothing stale to clean up.
+// two copies of one shard, and never a whole run beside a shard. Shards of
+// different N hold overlapping cells, so a shard run also takes
+// DIR/.lock-shards-of-N shared, after checking that no other
+// DIR/.lock-shards-of-M is held; the check and the taking happen under the
+// exclusive DIR/.lock-shards, so that of two runs starting at once with
+// different N one wins. The locks are flock(2) locks: the kernel drops them
+// when the process dies, however it dies, so there is nothing stale to clean
+// up. Lock files stay behind, unlocked; only a held lock means a run.
 type folderLock struct {
 	locks []*flock.Flock
 }
+
+// gateWait bounds the wait for DIR/.lock-shards, which a starting shard run
+// holds for a few system calls.
+const gateWait = 10 * time.Second
 
 func lockFolder(dir string, k, n int) (*folderLock, error) {
 	me := holder{PID: os.Getpid(), Shard: fmt.Sprintf("%d/%d", k, n), Started: time.Now().UTC()}
@@ -63,6 +75,10 @@ func lockFolder(dir string, k, n int) (*folderLock, error) {
 		return nil, fmt.Errorf("%w: %s is held by %s", ErrLocked, dir, holders(dir))
 	}
 	l.locks = append(l.locks, folder)
+	if err := l.lockShardCount(dir, n); err != nil {
+		l.unlock()
+		return nil, err
+	}
 	shard := flock.New(filepath.Join(dir, fmt.Sprintf(".lock-shard-%d-of-%d", k, n)))
 	ok, err = shard.TryLock()
 	if err == nil && !ok {
@@ -75,6 +91,69 @@ func lockFolder(dir string, k, n int) (*folderLock, error) {
 	l.locks = append(l.locks, shard)
 	writeHolder(shard.Path(), me)
 	return l, nil
+}
+
+// lockShardCount takes DIR/.lock-shards-of-N shared for l unless shard runs
+// of another count hold the folder.
+func (l *folderLock) lockShardCount(dir string, n int) error {
+	gate := flock.New(filepath.Join(dir, ".lock-shards"))
+	ctx, cancel := context.WithTimeout(context.Background(), gateWait)
+	defer cancel()
+	ok, err := gate.TryLockContext(ctx, 10*time.Millisecond)
+	if !ok {
+		if err == nil || errors.Is(err, context.DeadlineExceeded) {
+			return fmt.Errorf("%w: %s: %s stayed locked for %v (a shard run starting, or stopped while starting)",
+				ErrLocked, dir, gate.Path(), gateWait)
+		}
+		return err
+	}
+	defer gate.Unlock()
+	paths, err := filepath.Glob(filepath.Join(dir, ".lock-shards-of-*"))
+	if err != nil {
+		return err
+	}
+	for _, p := range paths {
+		m, err := strconv.Atoi(strings.TrimPrefix(filepath.Base(p), ".lock-shards-of-"))
+		if err != nil || m == n {
+			continue
+		}
+		other := flock.New(p)
+		free, err := other.TryLock()
+		if err != nil {
+			return err
+		}
+		if free {
+			other.Unlock()
+			continue
+		}
+		var who []string
+		for _, p := range heldShards(dir) {
+			var k, m2 int
+			if _, err := fmt.Sscanf(filepath.Base(p), ".lock-shard-%d-of-%d", &k, &m2); err != nil || m2 != m {
+				continue
+			}
+			if h, ok := readHolderOf(p); ok {
+				who = append(who, fmt.Sprintf("shard %d/%d by pid %d on %s since %s", k, m, h.PID, h.Host, h.since()))
+			} else {
+				who = append(who, fmt.Sprintf("shard %d/%d by another process", k, m))
+			}
+		}
+		held := ""
+		if len(who) > 0 {
+			held = " (" + strings.Join(who, "; ") + ")"
+		}
+		return fmt.Errorf("%w: %s is being run as shards of %d%s; this run asks for shards of %d",
+			ErrLocked, dir, m, held, n)
+	}
+	count := flock.New(filepath.Join(dir, fmt.Sprintf(".lock-shards-of-%d", n)))
+	if ok, err = count.TryRLock(); err == nil && !ok { // only a check under the gate locks it exclusively
+		err = fmt.Errorf("%w: %s is locked exclusively", ErrLocked, count.Path())
+	}
+	if err != nil {
+		return err
+	}
+	l.locks = append(l.locks, count)
+	return nil
 }
 
 func (l *folderLock) unlock() {
@@ -91,12 +170,20 @@ func writeHolder(path string, h holder) {
 }
 
 func readHolder(path string) string {
-	js, err := os.ReadFile(path)
-	var h holder
-	if err != nil || json.Unmarshal(js, &h) != nil {
+	h, ok := readHolderOf(path)
+	if !ok {
 		return "another process"
 	}
 	return h.String()
+}
+
+func readHolderOf(path string) (holder, bool) {
+	js, err := os.ReadFile(path)
+	var h holder
+	if err != nil || json.Unmarshal(js, &h) != nil {
+		return holder{}, false
+	}
+	return h, true
 }
 
 // holders describes whoever holds dir, for the message of a run that
@@ -110,6 +197,15 @@ func holders(dir string) string {
 
 // busyShards describes the holders of dir's shard locks that are held now.
 func busyShards(dir string) []string {
+	var out []string
+	for _, p := range heldShards(dir) {
+		out = append(out, readHolder(p))
+	}
+	return out
+}
+
+// heldShards returns the paths of dir's shard locks that are held now.
+func heldShards(dir string) []string {
 	paths, _ := filepath.Glob(filepath.Join(dir, ".lock-shard-*"))
 	var out []string
 	for _, p := range paths {
@@ -122,7 +218,7 @@ func busyShards(dir string) []string {
 			f.Unlock()
 			continue
 		}
-		out = append(out, readHolder(p))
+		out = append(out, p)
 	}
 	return out
 }
