@@ -28,15 +28,20 @@
 //
 // A file is gzipped if it starts with the gzip magic bytes, whatever its
 // name. ReadImages and ReadLabels check the format: the magic number
-// (0x00000803 for images, 0x00000801 for labels), images of 28x28, a length
-// that is neither shorter nor longer than the header says, labels 0..9.
+// (0x00000803 for images, 0x00000801 for labels), images of 28x28, at most
+// 60000 images or labels (MNIST's training set: a corrupt header or a gzip
+// bomb costs no more memory than that), a length that is neither shorter
+// nor longer than the header says, labels 0..9. Memory grows with the data
+// read, not with what the header claims.
 // Load also checks each file's MD5 against the official file's (the
 // decompressed contents are compared, so a copy gzipped again passes;
 // Options.SkipChecksum accepts other contents, such as another data set in
 // MNIST's format), that labels and images agree in number, and that there
 // are 60000 training and 10000 test images. Every such error is a
 // *FileError naming the file and what is wrong, wrapping ErrFormat,
-// ErrChecksum or ErrCount.
+// ErrChecksum or ErrCount; a checksum mismatch also says what a user can
+// do: put the official files there, or remove them so that a later folder
+// serves.
 //
 // # Memory and sharing
 //

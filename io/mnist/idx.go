@@ -46,7 +46,8 @@ type idxFile struct {
 // ReadImages reads an IDX images file (such as train-images-idx3-ubyte),
 // raw or gzipped, and returns its n images of Rows x Cols pixels, row-major,
 // one image after the other. It checks the format (magic number, image size,
-// length) but neither the number of images nor the checksum: Load does.
+// length, at most NumTrain images) but neither the exact number of images
+// nor the checksum: Load does.
 func ReadImages(path string) (pixels []uint8, n int, err error) {
 	f, err := readIDX(path, imagesKind)
 	if err != nil {
@@ -57,8 +58,8 @@ func ReadImages(path string) (pixels []uint8, n int, err error) {
 
 // ReadLabels reads an IDX labels file (such as train-labels-idx1-ubyte), raw
 // or gzipped, and returns its labels. It checks the format (magic number,
-// length, every label in 0..9) but neither the number of labels nor the
-// checksum: Load does.
+// length, at most NumTrain labels, every label in 0..9) but neither the
+// exact number of labels nor the checksum: Load does.
 func ReadLabels(path string) ([]uint8, error) {
 	f, err := readIDX(path, labelsKind)
 	if err != nil {
@@ -67,19 +68,65 @@ func ReadLabels(path string) ([]uint8, error) {
 	return f.data, nil
 }
 
-// readIDX reads and checks one IDX file of kind k, hashing it on the way.
+// readIDX reads and checks the IDX file of kind k at path.
 func readIDX(path string, k kind) (*idxFile, error) {
-	fail := func(err error, format string, args ...any) (*idxFile, error) {
-		return nil, &FileError{Path: path, Msg: fmt.Sprintf(format, args...), Err: err}
-	}
 	osf, err := os.Open(path)
 	if err != nil {
 		return nil, ioError(path, err)
 	}
 	defer osf.Close()
+	size := int64(-1)
+	if fi, err := osf.Stat(); err == nil && fi.Mode().IsRegular() {
+		size = fi.Size()
+	}
+	return decodeIDX(path, osf, size, k)
+}
 
+// maxCount is the most images or labels an IDX file may hold: MNIST's
+// training set. It bounds what a corrupt header or a gzip bomb costs.
+const maxCount = NumTrain
+
+// maxDeflateRatio is the most that deflate expands: 258 bytes from about 2
+// bits.
+const maxDeflateRatio = 1032
+
+// payloadHint is how many payload bytes r, of size bytes (-1: unknown),
+// is expected to hold, or -1 if unknown: for a raw file its size less the
+// header; for a gzipped one that can be read at an offset, the size of the
+// contents that its trailer records (ISIZE, the last 4 bytes), as far as
+// deflate could expand the file, so that a lying trailer costs no more than
+// the file could hold.
+func payloadHint(r io.Reader, size int64, gzipped bool, k kind) int64 {
+	switch ra, ok := r.(io.ReaderAt); {
+	case size < 0:
+		return -1
+	case !gzipped:
+		return size - int64(k.header)
+	case ok && size >= 18: // a gzip header and trailer
+		var isize [4]byte
+		if _, err := ra.ReadAt(isize[:], size-4); err != nil {
+			return -1
+		}
+		return min(int64(binary.LittleEndian.Uint32(isize[:])), maxDeflateRatio*size) - int64(k.header)
+	}
+	return -1
+}
+
+// decodeIDX reads and checks one IDX file of kind k from r, raw or gzipped,
+// hashing it on the way; path names it in errors. size is the length of r
+// if known, else -1: with it the buffers start at the size of the data
+// (payloadHint). Either way memory grows with the data that r holds, not
+// with what the header claims.
+func decodeIDX(path string, r io.Reader, size int64, k kind) (*idxFile, error) {
+	fail := func(err error, format string, args ...any) (*idxFile, error) {
+		return nil, &FileError{Path: path, Msg: fmt.Sprintf(format, args...), Err: err}
+	}
 	fileHash := md5.New()
-	br := bufio.NewReaderSize(io.TeeReader(osf, fileHash), 1<<16)
+	bufSize := 1 << 16
+	if size >= 0 {
+		bufSize = int(min(max(size, 16), int64(bufSize))) // bufio's least is 16
+	}
+	br := bufio.NewReaderSize(io.TeeReader(r, fileHash), bufSize)
 	out := &idxFile{}
 	var content io.Reader = br
 	var rawHash hash.Hash
@@ -106,7 +153,7 @@ func readIDX(path string, k kind) (*idxFile, error) {
 		after = " after decompression"
 	}
 
-	head, err := readUpTo(content, int64(k.header))
+	head, err := readUpTo(content, int64(k.header), -1)
 	if err != nil {
 		return streamErr(err)
 	}
@@ -131,10 +178,13 @@ func readIDX(path string, k kind) (*idxFile, error) {
 		itemSize = ImageSize
 		desc = fmt.Sprintf("%d images of %dx%d", count, rows, cols)
 	}
+	if count > maxCount {
+		return fail(ErrFormat, "header says %s, more than the %d of MNIST's training set", desc, maxCount)
+	}
 	payload := count * itemSize
 	want := int64(k.header) + payload
 
-	data, err := readUpTo(content, payload)
+	data, err := readUpTo(content, payload, payloadHint(r, size, out.gzipped, k))
 	if err != nil {
 		return streamErr(err)
 	}
@@ -173,14 +223,19 @@ func readIDX(path string, k kind) (*idxFile, error) {
 }
 
 // readUpTo reads n bytes from r, or fewer if r ends first (a clean io.EOF is
-// not an error). It allocates in steps, so a corrupt header claiming a huge
-// count costs no more memory than the data actually present.
-func readUpTo(r io.Reader, n int64) ([]byte, error) {
-	const step = 64 << 20
-	buf := make([]byte, 0, min(n, step))
+// not an error). Its buffer starts at hint bytes, what r is expected to
+// hold, or 64 KiB if hint is negative (unknown), and grows by doubling, at
+// least 64 KiB at a time, as the data comes: a header claiming more than
+// there is costs about four times the data actually present at most.
+func readUpTo(r io.Reader, n, hint int64) ([]byte, error) {
+	const step = 64 << 10
+	if hint < 0 {
+		hint = step
+	}
+	buf := make([]byte, 0, min(n, hint))
 	for int64(len(buf)) < n {
 		if len(buf) == cap(buf) {
-			buf = slices.Grow(buf, int(min(n-int64(len(buf)), int64(cap(buf)))))
+			buf = slices.Grow(buf, int(min(n-int64(len(buf)), max(int64(cap(buf)), step))))
 		}
 		m, err := r.Read(buf[len(buf):min(int64(cap(buf)), n)])
 		buf = buf[:len(buf)+m]

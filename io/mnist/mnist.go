@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 )
 
@@ -182,7 +183,18 @@ func verify(path, name string, f *idxFile) error {
 		msg = fmt.Sprintf("checksum mismatch: MD5 %s, want %s (official .gz file); decompressed MD5 %s, want %s",
 			hex.EncodeToString(f.fileMD5[:]), sums.gz, raw, sums.raw)
 	}
-	return &FileError{Path: path, Msg: msg + "; Options.SkipChecksum accepts other contents", Err: ErrChecksum}
+	return &FileError{Path: path, Msg: msg + "; " + mismatchAdvice(filepath.Dir(path)), Err: ErrChecksum}
+}
+
+// mismatchAdvice says what a user can do about files in dir that are not
+// the official ones. Options.SkipChecksum is not among it: no configuration
+// or flag of the command sets it.
+func mismatchAdvice(dir string) string {
+	if strings.HasSuffix(filepath.ToSlash(dir), "/"+dataModuleDir+"@"+dataVersion+"/data") {
+		return "the Go module cache's copy of " + dataModule + " is damaged: remove it (go clean -modcache) so that it is fetched again"
+	}
+	return "replace the four files in " + dir + " with the official MNIST files, or remove them so that the " +
+		"next folder searched serves: in the end the official copy in the Go module cache, fetched if missing"
 }
 
 type cacheKey struct {

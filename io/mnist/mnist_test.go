@@ -138,6 +138,10 @@ func TestReadErrors(t *testing.T) {
 	corruptCRC[len(corruptCRC)-8] ^= 0xff // the CRC-32 in the gzip trailer
 	hugeCount := bytes.Clone(images[:16+ImageSize])
 	binary.BigEndian.PutUint32(hugeCount[4:], 0xffffffff)
+	overMNIST := bytes.Clone(hugeCount)
+	binary.BigEndian.PutUint32(overMNIST[4:], NumTrain+1)
+	withinMNIST := bytes.Clone(hugeCount)
+	binary.BigEndian.PutUint32(withinMNIST[4:], NumTrain)
 
 	for _, tc := range []struct {
 		name   string
@@ -159,7 +163,13 @@ func TestReadErrors(t *testing.T) {
 		{"images truncated, gzipped", false, gz(images[:2268]),
 			"truncated: header says 3 images of 28x28 (2368 bytes), file has 2268 bytes after decompression", ErrFormat},
 		{"count far beyond the data", false, hugeCount,
-			"truncated: header says 4294967295 images of 28x28 (3367254359296 bytes), file has 800 bytes", ErrFormat},
+			"header says 4294967295 images of 28x28, more than the 60000 of MNIST's training set", ErrFormat},
+		{"count beyond MNIST, gzipped", false, gz(overMNIST),
+			"header says 60001 images of 28x28, more than the 60000 of MNIST's training set", ErrFormat},
+		{"labels beyond MNIST", true, labelsIDX(make([]uint8, NumTrain+1)...),
+			"header says 60001 labels, more than the 60000 of MNIST's training set", ErrFormat},
+		{"count within MNIST beyond the data", false, withinMNIST,
+			"truncated: header says 60000 images of 28x28 (47040016 bytes), file has 800 bytes", ErrFormat},
 		{"labels truncated", true, labels[:10],
 			"truncated: header says 3 labels (11 bytes), file has 10 bytes", ErrFormat},
 		{"wrong image size", false, imagesIDX(3, 20, 28, 2),
@@ -249,42 +259,57 @@ func TestLoadCountErrors(t *testing.T) {
 	}
 }
 
+// TestChecksumMismatch: the whole message, with what a user of the command
+// line can do about it (Options.SkipChecksum is for Go callers only).
 func TestChecksumMismatch(t *testing.T) {
 	smallCounts(t)
 	s := newSynthetic(5)
 	rawSum := md5.Sum(s.trainImages)
 	raw := hex.EncodeToString(rawSum[:])
+	const advice = "; replace the four files in %[1]s with the official MNIST files, or remove them so that the " +
+		"next folder searched serves: in the end the official copy in the Go module cache, fetched if missing"
 	for _, tc := range []struct {
-		name string
-		zip  bool
-		want string // after "mnist: DIR/"
+		name        string
+		zip         bool
+		moduleCache bool   // the files are in the Go module cache's copy
+		want        string // after "mnist: DIR/"; %[1]s is DIR, %[2]s the MD5 of the .gz file
 	}{
-		{"raw", false, TrainImagesFile + ": checksum mismatch: MD5 " + raw +
-			", want 6bbc9ace898e44ae57da46a324031adb (official file, decompressed)" +
-			"; Options.SkipChecksum accepts other contents"},
-		{"gzipped", true, TrainImagesFile + ".gz: checksum mismatch: MD5 %s" +
+		{"raw", false, false, TrainImagesFile + ": checksum mismatch: MD5 " + raw +
+			", want 6bbc9ace898e44ae57da46a324031adb (official file, decompressed)" + advice},
+		{"gzipped", true, false, TrainImagesFile + ".gz: checksum mismatch: MD5 %[2]s" +
 			", want f68b3c2dcbeaaa9fbdd348bbdeb94873 (official .gz file); decompressed MD5 " + raw +
-			", want 6bbc9ace898e44ae57da46a324031adb; Options.SkipChecksum accepts other contents"},
+			", want 6bbc9ace898e44ae57da46a324031adb" + advice},
+		{"module cache", true, true, TrainImagesFile + ".gz: checksum mismatch: MD5 %[2]s" +
+			", want f68b3c2dcbeaaa9fbdd348bbdeb94873 (official .gz file); decompressed MD5 " + raw +
+			", want 6bbc9ace898e44ae57da46a324031adb; the Go module cache's copy of " + dataModule +
+			" is damaged: remove it (go clean -modcache) so that it is fetched again"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := s.write(t, t.TempDir(), tc.zip)
-			want := "mnist: " + filepath.Join(dir, tc.want)
-			if tc.zip {
-				b, err := os.ReadFile(filepath.Join(dir, TrainImagesFile+".gz"))
-				if err != nil {
-					t.Fatal(err)
-				}
-				sum := md5.Sum(b)
-				want = fmt.Sprintf(want, hex.EncodeToString(sum[:]))
+			dir := t.TempDir()
+			opts := Options{Dir: dir}
+			if tc.moduleCache {
+				cache := t.TempDir()
+				t.Setenv("GOMODCACHE", cache)
+				t.Chdir(t.TempDir())
+				dir = filepath.Join(cache, dataModuleDir+"@"+dataVersion, "data")
+				opts = Options{NoDownload: true}
 			}
-			_, err := Load(t.Context(), Options{Dir: dir})
+			s.write(t, dir, tc.zip)
+			b, err := os.ReadFile(filepath.Join(dir, TrainImagesFile+".gz"))
+			if tc.zip && err != nil {
+				t.Fatal(err)
+			}
+			sum := md5.Sum(b)
+			want := "mnist: " + filepath.Join(dir, fmt.Sprintf(tc.want, dir, hex.EncodeToString(sum[:])))
+			_, err = Load(t.Context(), opts)
 			if err == nil || err.Error() != want {
 				t.Fatalf("got error %v\nwant %s", err, want)
 			}
 			if !errors.Is(err, ErrChecksum) {
 				t.Errorf("errors.Is(%v, ErrChecksum) = false", err)
 			}
-			if _, err := Load(t.Context(), Options{Dir: dir, SkipChecksum: true}); err != nil {
+			opts.SkipChecksum = true
+			if _, err := Load(t.Context(), opts); err != nil {
 				t.Errorf("with SkipChecksum: %v", err)
 			}
 		})
