@@ -61,10 +61,12 @@ func plotCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	runs = currentPlan(dir, runs, stderr)
 	curves, errs := results.ReadCurves(dir)
 	for _, err := range errs {
 		fmt.Fprintln(stderr, "dinv: skipping:", err)
 	}
+	curves = withCurves(runs, curves, dir, stderr)
 	f, err := figures.New(runs, curves, figures.Options{Figure: *figure, Metric: *metric, By: *by})
 	switch {
 	case errors.Is(err, figures.ErrMismatch) || errors.Is(err, figures.ErrNoMetric):
@@ -128,7 +130,66 @@ func summaryCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return write(stdout, summary.Rows(runs, planOrder(dir, stderr)))
+	rows := summary.Rows(runs, planOrder(dir, stderr))
+	other := 0
+	for _, r := range rows {
+		if r.Plan == "other" {
+			other += r.OK + r.Diverged + r.Failed
+		}
+	}
+	if other > 0 {
+		fmt.Fprintf(stderr, "dinv: %d cells of %s are not in its sweep.yaml (an earlier plan): their rows say plan \"other\"\n", other, dir)
+	}
+	return write(stdout, rows)
+}
+
+// currentPlan keeps the runs of the cells of DIR/sweep.yaml's plan, saying
+// on stderr how many of other plans it leaves out: cells run with other
+// parameters must not be drawn as the same model. Without a readable
+// sweep.yaml it keeps every run.
+func currentPlan(dir string, runs []results.Run, stderr io.Writer) []results.Run {
+	order := planOrder(dir, stderr)
+	if order == nil {
+		return runs
+	}
+	var keep []results.Run
+	for _, r := range runs {
+		if _, ok := order[r.CellID]; ok {
+			keep = append(keep, r)
+		}
+	}
+	if n := len(runs) - len(keep); n > 0 {
+		fmt.Fprintf(stderr, "dinv: leaving out %d cells of %s that are not in its sweep.yaml (an earlier plan)\n", n, dir)
+	}
+	return keep
+}
+
+// withCurves keeps the curves of runs' cells, and says on stderr how many
+// finished cells have no readable curves file.
+func withCurves(runs []results.Run, curves []results.Curve, dir string, stderr io.Writer) []results.Curve {
+	have := map[string]bool{}
+	var keep []results.Curve
+	for _, r := range runs {
+		have[r.CellID] = true
+	}
+	got := map[string]bool{}
+	for _, c := range curves {
+		if have[c.CellID] {
+			keep = append(keep, c)
+			got[c.CellID] = true
+		}
+	}
+	missing := 0
+	for _, r := range runs {
+		if (r.Status == "ok" || r.Status == "diverged") && !got[r.CellID] {
+			missing++
+		}
+	}
+	if missing > 0 {
+		fmt.Fprintf(stderr, "dinv: %d finished cells of %s have no readable curves file and are not drawn: 'dinv run %s' runs them again\n",
+			missing, dir, filepath.Join(dir, "sweep.yaml"))
+	}
+	return keep
 }
 
 // planOrder maps each cell id of the plan of DIR/sweep.yaml to its index;

@@ -13,7 +13,7 @@ import (
 // Columns are the columns of every format, in order.
 var Columns = []string{
 	"model", "model_type", "fback_type", "leak", "eta", "w_decay", "ok", "diverged", "failed",
-	"train_error_mean", "train_error_std", "test_error_mean", "test_error_std", "cpu_seconds",
+	"train_error_mean", "train_error_std", "test_error_mean", "test_error_std", "cpu_seconds", "plan",
 }
 
 // firstNumeric is the first column that Markdown aligns right.
@@ -28,17 +28,20 @@ func fields(r Row, num, secs func(float64) string, blank string) []string {
 		}
 		return num(v)
 	}
-	fb, leak := r.FbackType, blank
+	fb, leak, plan := r.FbackType, blank, r.Plan
 	if fb == "" {
 		fb = blank
 	}
 	if r.Leak != nil {
 		leak = num(*r.Leak)
 	}
+	if plan == "" {
+		plan = blank
+	}
 	return []string{
 		r.Model, r.ModelType, fb, leak, num(r.Eta), num(r.WDecay),
 		strconv.Itoa(r.OK), strconv.Itoa(r.Diverged), strconv.Itoa(r.Failed),
-		f(r.Train.Mean), f(r.Train.Std), f(r.Test.Mean), f(r.Test.Std), secs(r.CPUSeconds),
+		f(r.Train.Mean), f(r.Train.Std), f(r.Test.Mean), f(r.Test.Std), secs(r.CPUSeconds), plan,
 	}
 }
 
@@ -75,7 +78,7 @@ func Markdown(w io.Writer, rows []Row) error {
 	rule := make([]string, len(Columns))
 	for i := range rule {
 		rule[i] = "---"
-		if i >= firstNumeric {
+		if i >= firstNumeric && Columns[i] != "plan" {
 			rule[i] = "---:"
 		}
 	}

@@ -15,9 +15,12 @@ type Row struct {
 	FbackType            string   // "" where the rule reads no feedback
 	Leak                 *float64 // nil where the rule reads no leak
 	Eta, WDecay          float64
+	FbackGain            *float64 // nil where the rule reads no feedback
+	Params               string   // JSON of the resolved experiment parameters
 	OK, Diverged, Failed int
 	Train, Test          Stat    // final errors over the ok cells
 	CPUSeconds           float64 // sum of the cells' wall_seconds
+	Plan                 string  // "current" for cells of the folder's plan, "other" for cells of an earlier one, "" without a plan
 
 	first int // plan index of the row's first cell; -1 when not in the plan
 }
@@ -28,36 +31,54 @@ type Stat struct {
 	N         int
 }
 
-// key is what makes a row: the cell key without seed and cell id.
+// key is what makes a row: everything that defines a cell but its seed,
+// so that cells run with other parameters (an earlier plan in the same
+// folder) never share a row.
 type key struct {
-	sweep, experiment, model, modelType, fbackType string
-	leak                                           float64
-	hasLeak                                        bool
-	eta, wDecay                                    float64
+	sweep, experiment, model, modelType, fbackType, params string
+	leak, gain                                             float64
+	hasLeak, hasGain, inPlan                               bool
+	eta, wDecay                                            float64
 }
 
 // Rows condenses runs into rows. order gives each cell id's index in the
-// plan; nil, or a cell missing from it, orders by model name.
+// plan; nil, or a cell missing from it, orders by model name. Cells of the
+// plan and cells outside it never share a row.
 func Rows(runs []results.Run, order map[string]int) []Row {
 	var rows []*Row
 	var train, test [][]float64
 	byKey := map[key]int{}
 	for i := range runs {
 		r := &runs[i]
+		_, inPlan := order[r.CellID]
 		k := key{sweep: r.Sweep, experiment: r.Experiment, model: r.Model, modelType: r.ModelType,
-			fbackType: r.FbackType, eta: r.Eta, wDecay: r.WDecay}
+			fbackType: r.FbackType, params: r.Params, eta: r.Eta, wDecay: r.WDecay, inPlan: inPlan}
 		if r.Leak != nil {
 			k.leak, k.hasLeak = *r.Leak, true
+		}
+		if r.FbackGain != nil {
+			k.gain, k.hasGain = *r.FbackGain, true
 		}
 		j, ok := byKey[k]
 		if !ok {
 			j = len(rows)
 			byKey[k] = j
 			row := &Row{Sweep: r.Sweep, Experiment: r.Experiment, Model: r.Model, ModelType: r.ModelType,
-				FbackType: r.FbackType, Eta: r.Eta, WDecay: r.WDecay, first: -1}
+				FbackType: r.FbackType, Params: r.Params, Eta: r.Eta, WDecay: r.WDecay, first: -1}
 			if r.Leak != nil {
 				leak := *r.Leak
 				row.Leak = &leak
+			}
+			if r.FbackGain != nil {
+				gain := *r.FbackGain
+				row.FbackGain = &gain
+			}
+			switch {
+			case order == nil:
+			case inPlan:
+				row.Plan = "current"
+			default:
+				row.Plan = "other"
 			}
 			rows = append(rows, row)
 			train, test = append(train, nil), append(test, nil)
@@ -107,7 +128,8 @@ func compareRows(a, b Row) int {
 	}
 	return cmp.Or(
 		cmp.Compare(a.Sweep, b.Sweep), cmp.Compare(a.Model, b.Model), cmp.Compare(a.FbackType, b.FbackType),
-		cmp.Compare(leak(a), leak(b)), cmp.Compare(a.Eta, b.Eta), cmp.Compare(a.WDecay, b.WDecay))
+		cmp.Compare(leak(a), leak(b)), cmp.Compare(a.Eta, b.Eta), cmp.Compare(a.WDecay, b.WDecay),
+		cmp.Compare(a.Params, b.Params))
 }
 
 func appendFinite(vs []float64, v float64) []float64 {
