@@ -95,9 +95,12 @@ func flagsSet(fs *flag.FlagSet) map[string]bool {
 // readRuns reads the runs of a results folder, reporting unreadable files
 // on stderr; a folder without runs is an error.
 func readRuns(dir string, stderr io.Writer) ([]results.Run, error) {
+	if err := isFolder(dir); err != nil {
+		return nil, err
+	}
 	runs, errs := results.ReadRuns(dir)
 	if len(runs) == 0 && len(errs) == 1 && errors.Is(errs[0], fs.ErrNotExist) {
-		return nil, fmt.Errorf("%s is not a results folder: it has no runs/ (%w)", dir, errs[0])
+		return nil, &usageError{fmt.Sprintf("%s is not a results folder: it has no runs/", dir)}
 	}
 	for _, err := range errs {
 		fmt.Fprintln(stderr, "dinv: skipping:", err)
@@ -214,4 +217,19 @@ func planOrder(dir string, stderr io.Writer) map[string]int {
 		order[cell.ID] = cell.Index
 	}
 	return order
+}
+
+// isFolder is a usage error (exit 2) unless dir is a folder: status, plot
+// and summary say alike that a wrong argument is not a results folder.
+func isFolder(dir string) error {
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return &usageError{fmt.Sprintf("%s is not a results folder: it does not exist", dir)}
+	case err != nil:
+		return &usageError{fmt.Sprintf("%s is not a results folder: %v", dir, err)}
+	case !fi.IsDir():
+		return &usageError{fmt.Sprintf("%s is not a results folder: it is a file", dir)}
+	}
+	return nil
 }

@@ -105,7 +105,7 @@ func TestUsage(t *testing.T) {
 		{[]string{"run", "-jobs", "0", "configs/quickstart.yaml"}, 2, "-jobs must be at least 1"},
 		{[]string{"plan", "-bogus", "x"}, 2, "flag provided but not defined: -bogus"},
 		{[]string{"plan", "no/such.yaml"}, 2, "no/such.yaml: open no/such.yaml: no such file or directory"},
-		{[]string{"status", t.TempDir()}, 1, "is not a results folder: it has no sweep.yaml"},
+		{[]string{"status", t.TempDir()}, 2, "is not a results folder: it has no sweep.yaml"},
 		{[]string{"run", "-h"}, 0, "Usage: dinv run"},
 	} {
 		code, _, errs := cli(t, tc.args...)

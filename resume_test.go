@@ -161,9 +161,16 @@ func sameResults(t *testing.T, a, b string) {
 	}
 }
 
-// TestInterruptExitCode: SIGINT ends a run with exit code 130, keeping
-// finished cells, and a second run completes the sweep.
+// TestInterruptExitCode: SIGINT, SIGTERM and SIGHUP (a closed terminal)
+// end a run with exit code 130, keeping finished cells, and a second run
+// completes the sweep.
 func TestInterruptExitCode(t *testing.T) {
+	for _, sig := range []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP} {
+		t.Run(sig.String(), func(t *testing.T) { interruptWith(t, sig) })
+	}
+}
+
+func interruptWith(t *testing.T, sig os.Signal) {
 	tmp := t.TempDir()
 	cfg := filepath.Join(tmp, "killable.yaml")
 	os.WriteFile(cfg, []byte(killable), 0o644)
@@ -180,7 +187,7 @@ func TestInterruptExitCode(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	cmd.Process.Signal(os.Interrupt)
+	cmd.Process.Signal(sig)
 	err := cmd.Wait()
 	if code := cmd.ProcessState.ExitCode(); code != 130 {
 		t.Fatalf("exit code %d (%v), want 130", code, err)
