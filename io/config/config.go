@@ -545,6 +545,10 @@ func (r *reader) models(c *Config, n *yaml.Node) {
 	for i, e := range n.Content {
 		path := fmt.Sprintf("models[%d]", i)
 		m := Model{Line: e.Line, Params: c.Base}
+		if e.Kind != yaml.MappingNode {
+			r.errorf(e.Line, path, "want a model entry such as {name: BP, model_type: BP}, got %s", describe(e))
+			continue
+		}
 		var params *yaml.Node
 		before := len(r.errs)
 		r.mapping(e, path, modelKeys, func(key string, k, v *yaml.Node) {
@@ -700,8 +704,10 @@ func yamlError(file string, src []byte, err error) error {
 			if strings.HasPrefix(g[2], "did not find expected") || strings.HasPrefix(g[2], "found a tab character") {
 				line++
 			}
+			lines := bytes.Split(src, []byte("\n"))
+			line = min(line, len(lines)) // an error at the end of the file, after its last line
 			msg := g[2]
-			if lines := bytes.Split(src, []byte("\n")); line >= 1 && line <= len(lines) && bytes.ContainsRune(lines[line-1], '\t') &&
+			if line >= 1 && bytes.ContainsRune(lines[line-1], '\t') &&
 				!strings.Contains(msg, "tab") {
 				msg += " (the line holds a tab: YAML indents with spaces only)"
 			}

@@ -1,0 +1,101 @@
+package sweep
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"dinv/io/config"
+)
+
+// FuzzPlan feeds arbitrary sweep files to the reader and the planner. The
+// properties: no panic; an error is a configuration error (exit 2) naming
+// the file, and a line of it where it names one; and a plan's resolved
+// sweep.yaml reads back to the same cells, in the same order, with the
+// same names. The seed corpus is every sweep file of the repository (the
+// paper's configs, the plan and bad-config golden inputs) and the files
+// in testdata/fuzz/FuzzPlan.
+//
+//	go test -run '^$' -fuzz FuzzPlan -fuzztime 10m ./sweep
+func FuzzPlan(f *testing.F) {
+	var files []string
+	for _, glob := range []string{"../configs/*.yaml", "../testdata/plan/*.yaml", "../testdata/bad/*.yaml"} {
+		m, _ := filepath.Glob(glob)
+		files = append(files, m...)
+	}
+	if len(files) < 20 {
+		f.Fatalf("found %d seed files", len(files))
+	}
+	for _, path := range files {
+		src, err := os.ReadFile(path)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(src)
+	}
+	f.Fuzz(func(t *testing.T, src []byte) {
+		lines := bytes.Count(src, []byte("\n")) + 1
+		c, err := config.Parse("f.yaml", src)
+		if err != nil {
+			checkConfigError(t, err, lines)
+			return
+		}
+		// A small cap keeps each input fast; the cap itself is part of
+		// what is tested (a refused plan is a configuration error).
+		p, err := NewPlan(c, 2000)
+		if err != nil {
+			checkConfigError(t, err, lines)
+			return
+		}
+		text, err := Resolved(p)
+		if err != nil {
+			t.Fatalf("Resolved: %v", err)
+		}
+		c2, err := config.Parse("sweep.yaml", text)
+		if err != nil {
+			t.Fatalf("sweep.yaml does not read back: %v\n%s", err, text)
+		}
+		q, err := NewPlan(c2, 2000)
+		if err != nil {
+			t.Fatalf("sweep.yaml does not plan: %v\n%s", err, text)
+		}
+		if len(q.Cells) != len(p.Cells) {
+			t.Fatalf("sweep.yaml plans %d cells, the file %d\n%s", len(q.Cells), len(p.Cells), text)
+		}
+		for i := range p.Cells {
+			a, b := p.Cells[i], q.Cells[i]
+			if a.ID != b.ID || a.Model != b.Model {
+				t.Fatalf("cell %d: %s %s (%s), sweep.yaml plans %s %s (%s)\n%s", i, a.Model, a.ID, a.Def.ParamsJSON(),
+					b.Model, b.ID, b.Def.ParamsJSON(), text)
+			}
+		}
+	})
+}
+
+// checkConfigError checks that err is a configuration error whose parts
+// all name the file and, where they name a line, one of its lines.
+func checkConfigError(t *testing.T, err error, lines int) {
+	t.Helper()
+	if !errors.Is(err, config.ErrInvalid) {
+		t.Fatalf("not a configuration error: %v", err)
+	}
+	var parts []*config.Error
+	var es config.Errors
+	var e *config.Error
+	switch {
+	case errors.As(err, &es):
+		parts = es
+	case errors.As(err, &e):
+		parts = []*config.Error{e}
+	}
+	if len(parts) == 0 {
+		t.Fatalf("no *config.Error in %v", err)
+	}
+	for _, e := range parts {
+		if e.File != "f.yaml" || e.Line < 0 || e.Line > lines || e.Msg == "" {
+			t.Fatalf("error %q: file %q, line %d of %d", e.Error(), e.File, e.Line, lines)
+		}
+	}
+}
