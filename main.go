@@ -60,10 +60,10 @@ func exitCode(err error, stderr io.Writer) int {
 const usage = `dinv runs the experiments of Podlaski & Machens (NeurIPS 2020) as sweeps.
 
 Usage:
-  dinv run [-out DIR] [-jobs N] [-shard K/N] [-max-cells N] CONFIG
+  dinv run [-out DIR] [-jobs N] [-shard K/N] [-max-cells N] [-data DIR] CONFIG
   dinv plan [-json] [-max-cells N] CONFIG
   dinv status [-json] DIR
-  dinv slurm [-out DIR] [-cells-per-task N] [-throttle N] [-time T] [-cpus-per-task C] [-submit] CONFIG
+  dinv slurm [-out DIR] [-cells-per-task N] [-max-array-size N] [-throttle N] [-partition P] [-time T] [-cpus-per-task C] [-mem M] [-submit] CONFIG
   dinv plot [-o FILE] [-figure NAME] [-metric M] [-by AXIS] DIR
   dinv summary [-format text|markdown|csv] DIR
 

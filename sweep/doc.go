@@ -23,17 +23,26 @@
 // atomically (results.WriteFileAtomic); the runs file is what marks the cell
 // finished. Rerunning skips ok and diverged cells, retries failed ones, and
 // runs the rest. Cells interrupted by the context write nothing and stay
-// pending. Before running, Run moves runs files that cannot be read to
-// DIR/damaged/ (their cells run again) and removes temporaries and curves
-// without a finished run, for its own shard's cells only.
+// pending. A finished cell is one whose runs and curves files both read
+// back. Before running, Run takes the folder's lock, writes sweep.yaml,
+// proves runs/ and curves/ writable, moves unreadable runs and curves files
+// to DIR/damaged/ (their cells run again) and removes temporaries and
+// curves without a finished run, for its own shard's cells only.
 //
 // # Shards and locks
 //
 // Shard k of n holds every n-th cell of the plan from k-1, so the assignment
 // depends only on the plan, and each shard has a share of every model. Runs
 // of one folder hold flock(2) locks: a whole run excludes every other run of
-// the folder, shard runs exclude only the same shard. Shards write only
-// their own cells' files; sweep.yaml is written only when missing or changed.
+// the folder, shard runs exclude the same shard and shard runs of another
+// count (whose cells overlap). Shards write only their own cells' files;
+// sweep.yaml is written only by a holder of the lock, when missing or
+// changed.
+//
+// # Counting
+//
+// NewPlan counts a plan's cells exactly, in arithmetic that saturates rather
+// than wraps, before it builds any: a plan over the cap costs nothing.
 //
 // A results folder is self-describing: sweep.yaml is the resolved
 // configuration (every parameter written out), from which ReadStatus plans
