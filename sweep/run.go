@@ -286,20 +286,28 @@ func scan(dir string, cells []Cell) (map[string]string, []string) {
 	return status, warnings
 }
 
-// checkCurve reads the curves file of a finished cell. A damaged one is
-// moved to damaged/; the error says what was wrong and where it went.
-func checkCurve(dir, id string) error {
+// curveError says why the curves file of the finished cell id does not
+// read back, or returns nil.
+func curveError(dir, id string) error {
 	path := filepath.Join(dir, "curves", id+".parquet")
 	cv, err := results.ReadCurve(path)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		return fmt.Errorf("%s is missing", path)
-	case err != nil:
-		return fmt.Errorf("%v; moved to %s", err, quarantine(dir, path))
-	case cv.CellID != id:
-		return fmt.Errorf("%s holds cell %s; moved to %s", path, cv.CellID, quarantine(dir, path))
+	case err == nil && cv.CellID != id:
+		return fmt.Errorf("%s holds cell %s", path, cv.CellID)
 	}
-	return nil
+	return err
+}
+
+// checkCurve is curveError that moves a damaged curves file to damaged/.
+func checkCurve(dir, id string) error {
+	err := curveError(dir, id)
+	path := filepath.Join(dir, "curves", id+".parquet")
+	if _, serr := os.Stat(path); err != nil && serr == nil {
+		err = fmt.Errorf("%v; moved to %s", err, quarantine(dir, path))
+	}
+	return err
 }
 
 // tempCell returns the cell id in a temporary's name (".ID.parquet.tmp-N").

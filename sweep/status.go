@@ -119,15 +119,7 @@ func ReadStatus(dir string, maxCells int) (*Status, error) {
 // curveReadable reports whether the curves file of a finished cell reads
 // back, noting in s.Damaged why not.
 func curveReadable(dir, id string, s *Status) bool {
-	path := filepath.Join(dir, "curves", id+".parquet")
-	cv, err := results.ReadCurve(path)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		err = fmt.Errorf("%s is missing", path)
-	case err == nil && cv.CellID != id:
-		err = fmt.Errorf("%s holds cell %s", path, cv.CellID)
-	}
-	if err != nil {
+	if err := curveError(dir, id); err != nil {
 		s.Damaged = append(s.Damaged, err.Error()+" (its cell runs again on resume)")
 		return false
 	}
