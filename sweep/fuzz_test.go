@@ -36,7 +36,9 @@ func FuzzPlan(f *testing.F) {
 		f.Add(src)
 	}
 	f.Fuzz(func(t *testing.T, src []byte) {
-		lines := bytes.Count(src, []byte("\n")) + 1
+		// YAML ends a line at \r\n, \r or \n.
+		lines := bytes.Count(bytes.ReplaceAll(src, []byte("\r\n"), []byte("\n")), []byte("\n")) +
+			bytes.Count(bytes.ReplaceAll(src, []byte("\r\n"), nil), []byte("\r")) + 1
 		c, err := config.Parse("f.yaml", src)
 		if err != nil {
 			checkConfigError(t, err, lines)

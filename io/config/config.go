@@ -704,7 +704,7 @@ func yamlError(file string, src []byte, err error) error {
 			if strings.HasPrefix(g[2], "did not find expected") || strings.HasPrefix(g[2], "found a tab character") {
 				line++
 			}
-			lines := bytes.Split(src, []byte("\n"))
+			lines := yamlLines(src)
 			line = min(line, len(lines)) // an error at the end of the file, after its last line
 			msg := g[2]
 			if line >= 1 && bytes.ContainsRune(lines[line-1], '\t') &&
@@ -717,6 +717,13 @@ func yamlError(file string, src []byte, err error) error {
 		out = append(out, &Error{File: file, Msg: strings.TrimPrefix(m, "yaml: ")})
 	}
 	return out
+}
+
+// yamlLines splits src into lines as YAML counts them: \r\n, \r and \n
+// all end a line.
+func yamlLines(src []byte) [][]byte {
+	src = bytes.ReplaceAll(src, []byte("\r\n"), []byte("\n"))
+	return bytes.Split(bytes.ReplaceAll(src, []byte("\r"), []byte("\n")), []byte("\n"))
 }
 
 func join(path, key string) string {
