@@ -156,7 +156,10 @@ func Parse(name string, src []byte) (*Config, error) {
 	}
 	root := doc.Content[0]
 	if root.Kind != yaml.MappingNode {
-		return nil, Errors{{File: name, Line: root.Line, Msg: "want a mapping of sweep, experiment, seeds, params, defaults, models and grid"}}
+		// An empty document ("---") has its null on the line after the
+		// file's last: name the last.
+		line := min(root.Line, len(yamlLines(src)))
+		return nil, Errors{{File: name, Line: line, Msg: "want a mapping of sweep, experiment, seeds, params, defaults, models and grid"}}
 	}
 	r.read(c, root)
 	if len(r.errs) > 0 {
