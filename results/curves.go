@@ -65,7 +65,7 @@ func WriteCurve(path string, c Curve) error {
 // belong to more than one cell. The key of a curve without points comes from the
 // file's key-value metadata.
 func ReadCurve(path string) (Curve, error) {
-	tbl, kv, err := readTable(path, curvesSchema, "curves")
+	tbl, kv, err := readTable(path, curvesSchema, curvesLimits)
 	if err != nil {
 		return Curve{}, err
 	}

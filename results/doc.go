@@ -47,6 +47,12 @@
 // each unreadable file as its own error, so that one damaged file costs one
 // cell, not the summary. Errors name the file.
 //
+// A damaged file is an error, never a crash: before arrow decodes a file, what
+// it claims (footer length, list lengths, row counts, column chunk ranges, every
+// page header) is checked against the file's size and against bounds for its
+// table (check.go), because arrow allocates what a file claims and Go's
+// out-of-memory error cannot be recovered.
+//
 // Values returned by the readers own their memory; nothing is retained from
 // the arguments of the writers.
 package results

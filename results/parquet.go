@@ -3,6 +3,7 @@ package results
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -55,15 +56,26 @@ func writeRecord(path string, rec arrow.Record, kv ...string) error {
 }
 
 // readTable reads the Parquet file at path, whose columns must be those of want
-// (table names the table in errors). It returns the table and the file's
-// key-value metadata; the caller releases the table.
-func readTable(path string, want *arrow.Schema, table string) (tbl arrow.Table, kv metadata.KeyValueMetadata, err error) {
-	b, err := os.ReadFile(path)
+// and whose claims must be within lim (see check.go). It returns the table and
+// the file's key-value metadata; the caller releases the table.
+func readTable(path string, want *arrow.Schema, lim limits) (tbl arrow.Table, kv metadata.KeyValueMetadata, err error) {
+	b, err := readFile(path, lim.size)
+	if errors.Is(err, errTooLarge) {
+		return nil, nil, fmt.Errorf("results: %s: damaged Parquet file: more than the %d bytes of a %s file", path, lim.size, lim.table)
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("results: %w", err)
 	}
-	// The Parquet reader panics on some malformed input; a damaged file is data,
-	// and must not stop a sweep that is resuming or summarising.
+	footer, err := checkFrame(b)
+	if err != nil {
+		return nil, nil, fmt.Errorf("results: %s: not a complete Parquet file: %w", path, err)
+	}
+	if err := checkFooter(footer); err != nil {
+		return nil, nil, fmt.Errorf("results: %s: damaged Parquet file: %w", path, err)
+	}
+	// The Parquet reader panics on some malformed input that the checks let
+	// through; a damaged file is data, and must not stop a sweep that is
+	// resuming or summarising.
 	defer func() {
 		if p := recover(); p != nil {
 			if tbl != nil {
@@ -77,6 +89,11 @@ func readTable(path string, want *arrow.Schema, table string) (tbl arrow.Table, 
 		return nil, nil, fmt.Errorf("results: %s: not a complete Parquet file: %w", path, err)
 	}
 	defer rdr.Close()
+	// pqarrow decodes a stored Arrow schema unchecked (into an out-of-memory
+	// when damaged); writeRecord stores none.
+	if rdr.MetaData().KeyValueMetadata().FindValue("ARROW:schema") != nil {
+		return nil, nil, fmt.Errorf("results: %s: damaged Parquet file: a stored Arrow schema, which dinv never writes", path)
+	}
 	fr, err := pqarrow.NewFileReader(rdr, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
 	if err != nil {
 		return nil, nil, fmt.Errorf("results: %s: %w", path, err)
@@ -86,7 +103,10 @@ func readTable(path string, want *arrow.Schema, table string) (tbl arrow.Table, 
 		return nil, nil, fmt.Errorf("results: %s: %w", path, err)
 	}
 	if err := checkSchema(got, want); err != nil {
-		return nil, nil, fmt.Errorf("results: %s: not a %s file: %w", path, table, err)
+		return nil, nil, fmt.Errorf("results: %s: not a %s file: %w", path, lim.table, err)
+	}
+	if err := checkChunks(b, rdr, lim); err != nil {
+		return nil, nil, fmt.Errorf("results: %s: damaged Parquet file: %w", path, err)
 	}
 	// Column by column on this goroutine: ReadTable decodes in goroutines of its
 	// own, where a panic on damaged data could not be recovered.

@@ -61,7 +61,7 @@ func WriteRun(path string, r Run) error {
 // Parquet file, whose columns are not the runs table's, or that does not hold
 // exactly one row. Times are in UTC.
 func ReadRun(path string) (Run, error) {
-	tbl, _, err := readTable(path, runsSchema, "runs")
+	tbl, _, err := readTable(path, runsSchema, runsLimits)
 	if err != nil {
 		return Run{}, err
 	}

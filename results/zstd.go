@@ -28,12 +28,52 @@ func init() {
 	codecs[compress.Codecs.Zstd] = &pooledZstd{Codec: orig}
 }
 
-// pooledZstd is arrow's zstd codec with pooled block encoders. Streams and
-// decoding stay arrow's.
+// pooledZstd is arrow's zstd codec with pooled block encoders, and a
+// decoder that never writes past the capacity of the buffer it is given.
+// Streams stay arrow's.
 type pooledZstd struct {
 	compress.Codec
 	mu    sync.Mutex
 	pools map[zstd.EncoderLevel]*sync.Pool
+}
+
+// Decoders of pages. arrow gives Decode a buffer of the page's uncompressed
+// size, which check.go bounds, and its own decoder grows the buffer to
+// whatever a damaged frame claims (up to 64 GiB); capDecoder stops at the
+// buffer's capacity. A caller that gives no buffer (arrow does for pages of
+// no bytes) gets at most maxBufferlessDecode bytes.
+var (
+	capDecoder = sync.OnceValue(func() *zstd.Decoder {
+		return newDecoder(zstd.WithDecodeAllCapLimit(true))
+	})
+	bufferlessDecoder = sync.OnceValue(func() *zstd.Decoder {
+		return newDecoder(zstd.WithDecoderMaxMemory(maxBufferlessDecode))
+	})
+)
+
+const maxBufferlessDecode = 16 << 20
+
+func newDecoder(opt zstd.DOption) *zstd.Decoder {
+	d, err := zstd.NewReader(nil, opt)
+	if err != nil {
+		panic("results: " + err.Error())
+	}
+	return d
+}
+
+// Decode decompresses src into dst[:0], within cap(dst) if it has any; like
+// arrow's, it panics on a damaged frame (the codec interface returns no
+// error), which readTable recovers.
+func (z *pooledZstd) Decode(dst, src []byte) []byte {
+	d := capDecoder()
+	if cap(dst) == 0 {
+		d = bufferlessDecoder()
+	}
+	dst, err := d.DecodeAll(src, dst[:0])
+	if err != nil {
+		panic("results: zstd: " + err.Error())
+	}
+	return dst
 }
 
 func (z *pooledZstd) pool(level zstd.EncoderLevel) *sync.Pool {
