@@ -245,6 +245,9 @@ func trainLoop(ctx context.Context, t *trainer, p Params, steps int, rec Recorde
 	eval func(k int) (train, test float64, finite bool, err error)) (res Result, err error) {
 	res = Result{FinalTrainError: math.NaN(), FinalTestError: math.NaN()}
 	defer func() { res.SSARuns, res.SSARetries = t.ssaRuns, t.ssaRetries }()
+	if finalNetHook != nil {
+		defer finalNetHook(t.net)
+	}
 	// A DI step on the autoencoder takes many seconds: its loops look at
 	// this flag, so that the work stops soon after ctx ends.
 	defer context.AfterFunc(ctx, func() { t.stop.Store(true) })()
@@ -285,5 +288,8 @@ func trainLoop(ctx context.Context, t *trainer, p Params, steps int, rec Recorde
 	}
 	return res, nil
 }
+
+// finalNetHook, when a test sets it, sees the network as a run ends.
+var finalNetHook func(net *Network)
 
 func isFinite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
