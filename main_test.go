@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,8 +22,9 @@ func cli(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	return code, out.String(), errb.String()
 }
 
-// golden compares got with testdata/NAME.golden; on a mismatch it writes
-// NAME.got beside it (git-ignored) for diffing.
+// golden compares got with testdata/NAME.golden; on a mismatch it prints
+// the differing lines and writes NAME.got beside it (git-ignored) for
+// diffing, and on a match it removes a NAME.got left from an earlier run.
 func golden(t *testing.T, name, got string) {
 	t.Helper()
 	path := filepath.Join("testdata", name+".golden")
@@ -36,11 +38,40 @@ func golden(t *testing.T, name, got string) {
 	if err != nil {
 		t.Fatalf("%v (run go test -run %s -update to create it)", err, t.Name())
 	}
-	if got != string(want) {
-		gotPath := filepath.Join("testdata", name+".got")
-		os.WriteFile(gotPath, []byte(got), 0o644)
-		t.Errorf("output differs from %s; see %s", path, gotPath)
+	gotPath := filepath.Join("testdata", name+".got")
+	if got == string(want) {
+		os.Remove(gotPath)
+		return
 	}
+	os.WriteFile(gotPath, []byte(got), 0o644)
+	t.Errorf("output differs from %s (all of it in %s):\n%s", path, gotPath, lineDiff(string(want), got))
+}
+
+// lineDiff lists the lines that differ between want and got, by number,
+// at most ten of them.
+func lineDiff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	var b strings.Builder
+	shown := 0
+	for i := range max(len(w), len(g)) {
+		a, c := "(none)", "(none)"
+		if i < len(w) {
+			a = w[i]
+		}
+		if i < len(g) {
+			c = g[i]
+		}
+		if a == c {
+			continue
+		}
+		if shown == 10 {
+			b.WriteString("  ...\n")
+			break
+		}
+		fmt.Fprintf(&b, "  line %d:\n    want %s\n    got  %s\n", i+1, a, c)
+		shown++
+	}
+	return b.String()
 }
 
 // TestPlanGolden pins the plan of the example configurations: the cells,
