@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"image"
 	"image/png"
@@ -19,6 +20,7 @@ import (
 	"gonum.org/v1/plot/vg"
 
 	"dinv/io/config"
+	"dinv/io/mnist"
 	"dinv/results"
 	"dinv/results/figures"
 	"dinv/sweep"
@@ -129,6 +131,9 @@ func TestPlot(t *testing.T) {
 			20 * vg.Centimeter, 12 * vg.Centimeter, []string{"train_error by eta"}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			if tc.sweep == "classification" || tc.sweep == "autoencoder" {
+				mnistOrSkip(t)
+			}
 			dir := sweeps.dir(t, tc.sweep)
 			runs, errs := results.ReadRuns(dir)
 			curves, errs2 := results.ReadCurves(dir)
@@ -417,5 +422,17 @@ func TestReportUsage(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(empty, "f.svg")); err == nil {
 		t.Error("plot wrote a figure with nothing to draw")
+	}
+}
+
+// mnistOrSkip skips the test when the MNIST files cannot be had, unless CI
+// demands them (DINV_REQUIRE_MNIST=1): the policy of the models tests.
+func mnistOrSkip(t *testing.T) {
+	t.Helper()
+	if _, err := mnist.Load(t.Context(), mnist.Options{}); err != nil {
+		if errors.Is(err, mnist.ErrNotFound) && os.Getenv("DINV_REQUIRE_MNIST") != "1" {
+			t.Skipf("no MNIST data: %v", err)
+		}
+		t.Fatal(err)
 	}
 }
