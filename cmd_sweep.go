@@ -247,9 +247,6 @@ func statusCmd(args []string, stdout, stderr io.Writer) error {
 	if err := isFolder(pos[0]); err != nil {
 		return err
 	}
-	if _, err := os.Stat(filepath.Join(pos[0], "sweep.yaml")); errors.Is(err, os.ErrNotExist) {
-		return &usageError{fmt.Sprintf("%s is not a results folder: it has no sweep.yaml", pos[0])}
-	}
 	s, err := sweep.ReadStatus(pos[0], math.MaxInt)
 	if err != nil {
 		return err

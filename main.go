@@ -38,7 +38,8 @@ func (e *usageError) Error() string { return e.msg }
 var errReported = errors.New("reported")
 
 // exitCode prints err when it is news and maps it to the exit code:
-// 130 interrupted, 2 usage or configuration, 1 otherwise.
+// 130 interrupted, 2 usage or configuration (a DIR that is not a results
+// folder included), 1 otherwise.
 func exitCode(err error, stderr io.Writer) int {
 	if err == nil {
 		return 0
@@ -48,7 +49,7 @@ func exitCode(err error, stderr io.Writer) int {
 	switch {
 	case errors.Is(err, sweep.ErrInterrupted) || errors.Is(err, context.Canceled):
 		code = 130
-	case errors.As(err, &ue) || errors.Is(err, config.ErrInvalid):
+	case errors.As(err, &ue) || errors.Is(err, config.ErrInvalid) || errors.Is(err, sweep.ErrNotResults):
 		code = 2
 	}
 	if !errors.Is(err, errReported) && !errors.Is(err, sweep.ErrCellsFailed) && !errors.Is(err, sweep.ErrInterrupted) {

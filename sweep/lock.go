@@ -67,12 +67,9 @@ func lockFolder(dir string, k, n int) (*folderLock, error) {
 		writeHolder(folder.Path(), me)
 		return l, nil
 	}
-	ok, err := folder.TryRLock()
+	folder, err := sharedFolderLock(dir)
 	if err != nil {
 		return nil, err
-	}
-	if !ok {
-		return nil, fmt.Errorf("%w: %s is held by %s", ErrLocked, dir, holders(dir))
 	}
 	l.locks = append(l.locks, folder)
 	if err := l.lockShardCount(dir, n); err != nil {
@@ -80,7 +77,7 @@ func lockFolder(dir string, k, n int) (*folderLock, error) {
 		return nil, err
 	}
 	shard := flock.New(filepath.Join(dir, fmt.Sprintf(".lock-shard-%d-of-%d", k, n)))
-	ok, err = shard.TryLock()
+	ok, err := shard.TryLock()
 	if err == nil && !ok {
 		err = fmt.Errorf("%w: shard %d/%d of %s is held by %s", ErrLocked, k, n, dir, readHolder(shard.Path()))
 	}
@@ -91,6 +88,20 @@ func lockFolder(dir string, k, n int) (*folderLock, error) {
 	l.locks = append(l.locks, shard)
 	writeHolder(shard.Path(), me)
 	return l, nil
+}
+
+// sharedFolderLock takes DIR/.lock shared, as shard runs and Prepare do:
+// it fails with ErrLocked while a whole run holds the folder.
+func sharedFolderLock(dir string) (*flock.Flock, error) {
+	folder := flock.New(filepath.Join(dir, ".lock"))
+	ok, err := folder.TryRLock()
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("%w: %s is held by %s", ErrLocked, dir, holders(dir))
+	}
+	return folder, nil
 }
 
 // lockShardCount takes DIR/.lock-shards-of-N shared for l unless shard runs

@@ -13,7 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gofrs/flock"
 	"golang.org/x/sync/errgroup"
 
 	"dinv/io/config"
@@ -155,13 +154,9 @@ func Prepare(p *Plan, dir string, warn io.Writer) error {
 	if err := makeFolders(dir); err != nil {
 		return err
 	}
-	l := flock.New(filepath.Join(dir, ".lock"))
-	ok, err := l.TryRLock()
+	l, err := sharedFolderLock(dir)
 	if err != nil {
 		return err
-	}
-	if !ok {
-		return fmt.Errorf("%w: %s is held by %s", ErrLocked, dir, holders(dir))
 	}
 	defer l.Unlock()
 	return writeResolved(p, dir, warn)

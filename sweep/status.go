@@ -46,11 +46,15 @@ type FailedRun struct {
 	Message string `json:"message"`
 }
 
+// ErrNotResults is wrapped by the error of ReadStatus on a folder without
+// sweep.yaml: the argument was wrong, not the folder's contents.
+var ErrNotResults = errors.New("not a results folder")
+
 // ReadStatus compares the results in dir with the plan of its sweep.yaml.
 func ReadStatus(dir string, maxCells int) (*Status, error) {
 	path := filepath.Join(dir, "sweep.yaml")
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("%s is not a results folder: it has no sweep.yaml", dir)
+		return nil, fmt.Errorf("%s is %w: it has no sweep.yaml", dir, ErrNotResults)
 	}
 	c, err := config.Load(path)
 	if err != nil {
