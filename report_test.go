@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/xml"
-	"errors"
 	"fmt"
 	"image"
 	"image/png"
@@ -20,7 +19,7 @@ import (
 	"gonum.org/v1/plot/vg"
 
 	"dinv/io/config"
-	"dinv/io/mnist"
+	"dinv/io/mnist/mnisttest"
 	"dinv/results"
 	"dinv/results/figures"
 	"dinv/sweep"
@@ -132,7 +131,7 @@ func TestPlot(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.sweep == "classification" || tc.sweep == "autoencoder" {
-				mnistOrSkip(t)
+				mnisttest.Require(t)
 			}
 			dir := sweeps.dir(t, tc.sweep)
 			runs, errs := results.ReadRuns(dir)
@@ -422,17 +421,5 @@ func TestReportUsage(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(empty, "f.svg")); err == nil {
 		t.Error("plot wrote a figure with nothing to draw")
-	}
-}
-
-// mnistOrSkip skips the test when the MNIST files cannot be had, unless CI
-// demands them (DINV_REQUIRE_MNIST=1): the policy of the models tests.
-func mnistOrSkip(t *testing.T) {
-	t.Helper()
-	if _, err := mnist.Load(t.Context(), mnist.Options{}); err != nil {
-		if errors.Is(err, mnist.ErrNotFound) && os.Getenv("DINV_REQUIRE_MNIST") != "1" {
-			t.Skipf("no MNIST data: %v", err)
-		}
-		t.Fatal(err)
 	}
 }

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"dinv/io/mnist/mnisttest"
 )
 
 var updateCurves = flag.Bool("update-curves", false, "rewrite testdata/mnist_curves.golden.json from this build")
@@ -91,7 +93,7 @@ func TestMNISTCurvesGolden(t *testing.T) {
 	if runtime.GOARCH != "amd64" {
 		t.Skipf("the golden curves are amd64's bits; this is %s", runtime.GOARCH)
 	}
-	mnistOrSkip(t)
+	mnisttest.Require(t)
 	got := map[string][]string{}
 	for _, r := range goldenRuns() {
 		exp, _ := LookupExperiment(r.exp)

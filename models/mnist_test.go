@@ -3,30 +3,17 @@ package models
 import (
 	"context"
 	"errors"
-	"os"
 	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"dinv/io/mnist"
+	"dinv/io/mnist/mnisttest"
 )
-
-// mnistOrSkip skips the test when the MNIST files cannot be had, unless CI
-// demands them (DINV_REQUIRE_MNIST=1).
-func mnistOrSkip(t *testing.T) {
-	t.Helper()
-	if _, err := mnist.Load(context.Background(), mnist.Options{}); err != nil {
-		if errors.Is(err, mnist.ErrNotFound) && os.Getenv("DINV_REQUIRE_MNIST") != "1" {
-			t.Skipf("no MNIST data: %v", err)
-		}
-		t.Fatal(err)
-	}
-}
 
 // A short run of every rule, DI included, lowers the classifier's error.
 func TestMNISTClassificationSmoke(t *testing.T) {
-	mnistOrSkip(t)
+	mnisttest.Require(t)
 	exp, _ := LookupExperiment("mnist_classification")
 	for _, m := range []Model{
 		{Name: "BP", Kind: BP}, {Name: "FA", Kind: FA, Feedback: Random}, {Name: "PBP", Kind: PBP},
@@ -56,7 +43,7 @@ func TestMNISTClassificationSmoke(t *testing.T) {
 
 // A few minibatches of every rule lower the autoencoder's error.
 func TestMNISTAutoencoderSmoke(t *testing.T) {
-	mnistOrSkip(t)
+	mnisttest.Require(t)
 	exp, _ := LookupExperiment("mnist_autoencoder")
 	for _, m := range []Model{
 		{Name: "BP", Kind: BP}, {Name: "FA", Kind: FA, Feedback: Random}, {Name: "PBP", Kind: PBP},
@@ -93,7 +80,7 @@ func TestMNISTAutoencoderSmoke(t *testing.T) {
 // here) and the stability optimisation of the classifier's optim feedback
 // (about 20 s, seconds per iteration), and its goroutine does not linger.
 func TestCancelInsideLongComputations(t *testing.T) {
-	mnistOrSkip(t)
+	mnisttest.Require(t)
 	for _, tc := range []struct {
 		exp string
 		m   Model
