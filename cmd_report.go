@@ -12,7 +12,7 @@ import (
 	"slices"
 	"strings"
 
-	"dinv/io/config"
+	"dinv/config"
 	"dinv/results"
 	"dinv/results/figures"
 	"dinv/results/summary"

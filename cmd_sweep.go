@@ -20,7 +20,7 @@ import (
 
 	"golang.org/x/term"
 
-	"dinv/io/config"
+	"dinv/config"
 	"dinv/models"
 	"dinv/sweep"
 )

@@ -16,7 +16,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"dinv/io/config"
+	"dinv/config"
 	"dinv/sweep"
 )
 

@@ -18,7 +18,7 @@ import (
 
 	"gonum.org/v1/plot/vg"
 
-	"dinv/io/config"
+	"dinv/config"
 	"dinv/io/mnist/mnisttest"
 	"dinv/results"
 	"dinv/results/figures"

@@ -10,7 +10,7 @@ import (
 	"syscall"
 	"testing"
 
-	"dinv/io/config"
+	"dinv/config"
 	"dinv/results"
 )
 

@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"dinv/io/config"
+	"dinv/config"
 )
 
 // FuzzPlan feeds arbitrary sweep files to the reader and the planner. The

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"math"
 
-	"dinv/io/config"
+	"dinv/config"
 	"dinv/models"
 	"dinv/results"
 )

@@ -15,7 +15,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"dinv/io/config"
+	"dinv/config"
 	"dinv/models"
 	"dinv/results"
 )

@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 
-	"dinv/io/config"
+	"dinv/config"
 	"dinv/results"
 )
 

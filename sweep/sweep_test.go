@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"dinv/io/config"
+	"dinv/config"
 	"dinv/results"
 )
 
