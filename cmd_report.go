@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 
+	"dinv/cell"
 	"dinv/config"
 	"dinv/results"
 	"dinv/results/figures"
@@ -29,7 +30,7 @@ func plotCmd(args []string, stdout, stderr io.Writer) error {
 	out := fs.String("o", "", "output `FILE`: .png, .svg or .pdf (default DIR/figure.png)")
 	figure := fs.String("figure", figures.Auto, "`NAME`: auto (fig3 or fig4, from the experiment), fig3, fig4 or metric")
 	metric := fs.String("metric", "train_error", "the metric `M` that -figure metric draws")
-	by := fs.String("by", "model", "one line per value of `AXIS` in -figure metric: "+strings.Join(figures.Axes, ", "))
+	by := fs.String("by", "model", "one line per value of `AXIS` in -figure metric: "+strings.Join(figures.Axes, ", ")+", or an experiment parameter")
 	pos, err := parse(fs, args, 1, "one results DIR")
 	if err != nil {
 		return helpOK(err)
@@ -37,8 +38,8 @@ func plotCmd(args []string, stdout, stderr io.Writer) error {
 	if !slices.Contains(figures.Figures, *figure) {
 		return &usageError{fmt.Sprintf("-figure: unknown figure %q (valid: %s)", *figure, strings.Join(figures.Figures, ", "))}
 	}
-	if !slices.Contains(figures.Axes, *by) {
-		return &usageError{fmt.Sprintf("-by: unknown axis %q (valid: %s)", *by, strings.Join(figures.Axes, ", "))}
+	if f := cell.Lookup(*by); !slices.Contains(figures.Axes, *by) && (f == nil || f.Fixed()) {
+		return &usageError{fmt.Sprintf("-by: unknown axis %q (valid: %s, or an experiment parameter such as tsteps)", *by, strings.Join(figures.Axes, ", "))}
 	}
 	if set := flagsSet(fs); set["metric"] || set["by"] {
 		switch *figure {

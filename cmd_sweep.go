@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -22,6 +23,7 @@ import (
 
 	"dinv/config"
 	"dinv/models"
+	"dinv/results"
 	"dinv/sweep"
 )
 
@@ -179,15 +181,29 @@ func planCmd(args []string, stdout, stderr io.Writer) error {
 		return nil
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "cell_id\tmodel\tmodel_type\tfback_type\tfback_gain\tleak\teta\tw_decay\tseed")
+	head := "cell_id\tmodel\tmodel_type\tfback_type\tfback_gain\tleak\teta\tw_decay"
+	if len(p.Cells) > 0 {
+		for _, f := range p.Cells[0].Params() {
+			head += "\t" + f.Name
+		}
+	}
+	fmt.Fprintln(tw, head+"\tseed")
 	for _, c := range p.Cells {
 		d := c.Def
-		fb := d.FbackType
+		fb := d.FbackType()
 		if fb == "" {
 			fb = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%g\t%g\t%d\n", c.ID, c.Model, d.ModelType, fb,
-			optional(d.FbackGain), optional(d.Leak), d.Eta, d.WDecay, d.Seed)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%g\t%g", c.ID, c.Model, d.Rule, fb,
+			optional(d.FbackGain()), optional(d.LeakOf()), d.Params.Eta, d.Params.WDecay)
+		for _, pc := range c.Key("").Axes {
+			v := pc.String()
+			if pc.Value == nil {
+				v = "-"
+			}
+			fmt.Fprintf(tw, "\t%s", v)
+		}
+		fmt.Fprintf(tw, "\t%d\n", d.Seed)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -205,7 +221,8 @@ func optional(v *float64) string {
 }
 
 // planJSON is one line of plan -json: the runs-table columns known before
-// running, cell_id first, nulls where a rule ignores a field.
+// running, cell_id first, nulls where a rule ignores a field, and a column
+// for each experiment parameter the grid varies.
 type planJSON struct {
 	CellID       string   `json:"cell_id"`
 	Sweep        string   `json:"sweep"`
@@ -220,17 +237,41 @@ type planJSON struct {
 	Seed         uint64   `json:"seed"`
 	Params       string   `json:"params"`
 	ConfigSHA256 string   `json:"config_sha256"`
+
+	axes []results.ParamColumn
+}
+
+// MarshalJSON writes the fields in order, then the parameter columns.
+func (r planJSON) MarshalJSON() ([]byte, error) {
+	type plain planJSON
+	js, err := json.Marshal(plain(r))
+	if err != nil || len(r.axes) == 0 {
+		return js, err
+	}
+	var b bytes.Buffer
+	b.Write(js[:len(js)-1])
+	for _, a := range r.axes {
+		k, _ := json.Marshal(a.Name)
+		v, err := json.Marshal(a.Value)
+		if err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(&b, ",%s:%s", k, v)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
 }
 
 func planRow(p *sweep.Plan, c *sweep.Cell) planJSON {
+	k := c.Key(p.Config.Sweep)
 	r := planJSON{
-		CellID: c.ID, Sweep: p.Config.Sweep, Experiment: c.Def.Experiment, Model: c.Model,
-		ModelType: c.Def.ModelType, FbackGain: c.Def.FbackGain, Leak: c.Def.Leak,
-		Eta: c.Def.Eta, WDecay: c.Def.WDecay, Seed: c.Def.Seed, Params: c.Def.ParamsJSON(),
-		ConfigSHA256: p.Config.SHA256,
+		CellID: c.ID, Sweep: k.Sweep, Experiment: k.Experiment, Model: c.Model,
+		ModelType: k.ModelType, FbackGain: c.Def.FbackGain(), Leak: k.Leak,
+		Eta: k.Eta, WDecay: k.WDecay, Seed: c.Def.Seed, Params: c.Def.ParamsJSON(),
+		ConfigSHA256: p.Config.SHA256, axes: k.Axes,
 	}
-	if c.Def.FbackType != "" {
-		r.FbackType = &c.Def.FbackType
+	if k.FbackType != "" {
+		r.FbackType = &k.FbackType
 	}
 	return r
 }

@@ -347,18 +347,18 @@ func summaryFolder(t *testing.T) string {
 	for i, cell := range p.Cells {
 		d := cell.Def
 		r := results.Run{
-			CellKey: cell.Key(p.Config.Sweep), FbackGain: d.FbackGain, Params: d.ParamsJSON(),
+			CellKey: cell.Key(p.Config.Sweep), FbackGain: d.FbackGain(), Params: d.ParamsJSON(),
 			Status: "ok", Steps: 300, FinalTrainError: 0.05 + float64(0.01*float64(i)), FinalTestError: 0.08 + float64(0.005*float64(i)), // no FMA
 			WallSeconds: 1.25 * float64(i+1), StartedAt: started, FinishedAt: started.Add(time.Minute),
 			ToolVersion: "test", ConfigSHA256: p.Config.SHA256,
 		}
 		switch {
-		case cell.Model == "BP" && d.Eta == 0.01, cell.Model == "DI" && d.Eta == 0.01 && d.Seed == 2:
+		case cell.Model == "BP" && d.Params.Eta == 0.01, cell.Model == "DI" && d.Params.Eta == 0.01 && d.Seed == 2:
 			r.Status, r.Message = "failed", "linalg: feedback loop not stable"
 			r.FinalTrainError, r.FinalTestError = math.NaN(), math.NaN()
-		case cell.Model == "DI" && d.Eta == 0.01 && d.Seed == 1:
+		case cell.Model == "DI" && d.Params.Eta == 0.01 && d.Seed == 1:
 			r.Status, r.FinalTrainError, r.FinalTestError = "diverged", math.NaN(), math.NaN()
-		case cell.Model == "FA" && d.Eta == 0.001 && d.Seed == 0:
+		case cell.Model == "FA" && d.Params.Eta == 0.001 && d.Seed == 0:
 			r.FinalTestError = math.NaN()
 		}
 		write(r)
@@ -397,7 +397,7 @@ func TestReportUsage(t *testing.T) {
 		want string
 	}{
 		{[]string{"plot", "-figure", "fig5", dir}, 2, `-figure: unknown figure "fig5" (valid: auto, fig3, fig4, metric)`},
-		{[]string{"plot", "-by", "lr", dir}, 2, `-by: unknown axis "lr" (valid: model, model_type, fback_type, leak, eta, w_decay, seed)`},
+		{[]string{"plot", "-by", "lr", dir}, 2, `-by: unknown axis "lr" (valid: model, model_type, fback_type, leak, eta, w_decay, seed, or an experiment parameter such as tsteps)`},
 		{[]string{"plot", "-o", "figure.jpg", dir}, 2, `-o: figure.jpg: unknown extension ".jpg" (want .png, .svg or .pdf)`},
 		{[]string{"plot", "-o", "figure", dir}, 2, `unknown extension ""`},
 		{[]string{"plot"}, 2, "plot: want one results DIR, got 0 arguments"},

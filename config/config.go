@@ -4,13 +4,12 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"os"
-	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -18,6 +17,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"dinv/cell"
 	"dinv/models"
 )
 
@@ -33,54 +33,71 @@ type Config struct {
 
 	Seeds    []uint64
 	Base     models.Params // the experiment's defaults with the sweep's params applied
-	Defaults Fields        // fallbacks for the model fields
+	Defaults []cell.Value  // fallbacks for the model fields, in cell.Fields order
 	Models   []Model       // named variants; empty when the grid names model_type
-	Grid     []Axis        // in AxisNames order, only the axes present
+	Grid     []Axis        // in cell.Fields order, only the axes present
 
 	// Warnings are things a reader should know that do not stop the sweep:
 	// a model field that a grid axis overrides.
 	Warnings []*Error
 
-	line       map[string]int // top-level key -> line
-	paramLines map[string]int // params key -> line
+	line         map[string]int // top-level key -> line
+	paramLines   map[string]int // params key -> line
+	defaultLines map[string]int // defaults key -> line
 }
 
-// Fields are the singular model fields; nil means not set.
-type Fields struct {
-	ModelType  *models.Kind
-	FbackType  *models.FeedbackType
-	Leak       *float64
-	Eta        *float64
-	WDecay     *float64
-	FbackGain  *float64
-	FbackScale *float64
-}
-
-// Model is one entry of models.
+// Model is one entry of models, or one value of a model_type axis.
 type Model struct {
 	Name   string
-	Fields               // ModelType is always set
+	Rule   models.Kind
+	Fields []cell.Value  // the entry's own model fields, model_type aside, in cell.Fields order
 	Params models.Params // Base with the entry's own params applied
 	Line   int
 
-	paramLines map[string]int // the entry's params key -> line
+	path  string         // models[i], or "" for a model_type axis
+	lines map[string]int // the entry's keys (its fields and its params' keys) -> line
 }
 
-// Axis is one grid axis. Kinds holds model_type values, Feedback fback_type
-// values and Values the numbers of the numeric axes.
+// Axis is one grid axis: a cell field, and the values it takes.
 type Axis struct {
-	Name     string
-	Kinds    []models.Kind
-	Feedback []models.FeedbackType
-	Values   []float64
-	Line     int
+	Field  *cell.Field
+	Values []cell.Value
+	Line   int   // of the key
+	Lines  []int // of each value
 }
+
+// Name is the axis's key in grid.
+func (a Axis) Name() string { return a.Field.Axis }
 
 // Len is the number of values on the axis.
-func (a Axis) Len() int { return len(a.Kinds) + len(a.Feedback) + len(a.Values) }
+func (a Axis) Len() int { return len(a.Values) }
 
-// AxisNames are the grid's axes, in the order a plan crosses them.
-var AxisNames = []string{"model_type", "fback_type", "leak_vals", "eta", "w_decay"}
+// Variants are the models the sweep crosses with its grid: the model
+// entries, or one model per value of a model_type axis.
+func (c *Config) Variants() []Model {
+	out := append([]Model(nil), c.Models...)
+	for _, a := range c.Grid {
+		if a.Field.Name != "model_type" {
+			continue
+		}
+		for i, v := range a.Values {
+			k := v.Rule()
+			out = append(out, Model{Name: k.String(), Rule: k, Params: c.Base, Line: a.Lines[i]})
+		}
+	}
+	return out
+}
+
+// Axes are the grid's axes other than model_type, in crossing order.
+func (c *Config) Axes() []Axis {
+	var out []Axis
+	for _, a := range c.Grid {
+		if a.Field.Name != "model_type" {
+			out = append(out, a)
+		}
+	}
+	return out
+}
 
 // Line returns the line of a top-level key, or 0 when the file has none.
 func (c *Config) Line(key string) int { return c.line[key] }
@@ -170,8 +187,23 @@ func Parse(name string, src []byte) (*Config, error) {
 }
 
 var topKeys = []string{"sweep", "experiment", "description", "data_dir", "seeds", "params", "defaults", "models", "grid"}
-var modelKeys = []string{"name", "model_type", "fback_type", "leak", "eta", "w_decay", "fback_gain", "fback_scale", "params"}
-var defaultKeys = []string{"fback_type", "leak", "eta", "w_decay", "fback_gain", "fback_scale"}
+
+// The keys of model entries and of defaults come from the cell vocabulary;
+// the grid takes any field's axis name.
+var (
+	modelKeys   = append(append([]string{"name"}, fieldNames(cell.ModelFields(), false)...), "params")
+	defaultKeys = fieldNames(cell.ModelFields(), true)
+)
+
+func fieldNames(fs []*cell.Field, defaultsOnly bool) []string {
+	var out []string
+	for _, f := range fs {
+		if !defaultsOnly || f.Defaults {
+			out = append(out, f.Name)
+		}
+	}
+	return out
+}
 
 var sweepName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$`)
 
@@ -264,9 +296,15 @@ func (r *reader) read(c *Config, root *yaml.Node) {
 		c.Base, c.paramLines = r.params(params, "params", c.Base)
 	}
 	if defaults != nil {
+		c.defaultLines = map[string]int{}
 		r.mapping(defaults, "defaults", defaultKeys, func(key string, k, v *yaml.Node) {
-			r.field(&c.Defaults, key, join("defaults", key), v)
+			if val, ok := r.value(cell.Lookup(key), join("defaults", key), v); ok {
+				r.checkValue(c, val, v.Line, join("defaults", key))
+				c.Defaults = append(c.Defaults, val)
+				c.defaultLines[key] = k.Line
+			}
 		})
+		slices.SortStableFunc(c.Defaults, func(a, b cell.Value) int { return a.Field.Index() - b.Field.Index() })
 	}
 	if grid != nil {
 		r.grid(c, grid)
@@ -276,7 +314,7 @@ func (r *reader) read(c *Config, root *yaml.Node) {
 	}
 	hasKindAxis := false
 	for _, a := range c.Grid {
-		if a.Name == "model_type" {
+		if a.Field.Name == "model_type" {
 			hasKindAxis = true
 			if modelsNode != nil {
 				r.errorf(a.Line, "grid.model_type", "cannot be combined with models: each model entry names its own model_type")
@@ -318,14 +356,13 @@ func (r *reader) seeds(n *yaml.Node) []uint64 {
 	return out
 }
 
-// paramNames are the JSON names of models.Params, the keys params accepts.
+// paramNames are the keys params accepts: the experiment parameters of the
+// cell vocabulary.
 var paramNames = func() []string {
 	var out []string
-	t := reflect.TypeFor[models.Params]()
-	for i := range t.NumField() {
-		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
-		if name != "" && name != "-" {
-			out = append(out, name)
+	for _, f := range cell.Fields {
+		if f.Param {
+			out = append(out, f.Name)
 		}
 	}
 	return out
@@ -338,144 +375,118 @@ func (r *reader) params(n *yaml.Node, path string, p models.Params) (models.Para
 	r.mapping(n, path, nil, func(key string, k, v *yaml.Node) {
 		full := join(path, key)
 		lines[key] = k.Line
+		f := cell.Lookup(key)
 		switch {
 		case key == "eta" || key == "w_decay":
 			r.errorf(k.Line, full, "set %s in defaults, in a model entry or as a grid axis, not in params", key)
 			return
 		case key == "fback_scale":
-			r.errorf(k.Line, full, "set fback_scale in defaults or in a model entry, not in params")
+			r.errorf(k.Line, full, "set fback_scale in defaults, in a model entry or as a grid axis, not in params")
 			return
-		case !contains(paramNames, key):
+		case f == nil || !f.Param:
 			r.errorf(k.Line, full, "unknown parameter%s", suggest(key, paramNames))
 			return
 		}
-		if _, err := strconv.ParseFloat(v.Value, 64); v.Kind == yaml.ScalarNode && errors.Is(err, strconv.ErrRange) {
-			r.errorf(v.Line, full, "%s is beyond the range of a float64 (at most about 1.8e308, at least about 4.9e-324 in size)", v.Value)
-			return
+		if val, ok := r.value(f, full, v); ok {
+			p = cell.SetParam(p, val)
 		}
-		var val any
-		if err := v.Decode(&val); err != nil {
-			r.errorf(v.Line, full, "%v", err)
-			return
-		}
-		js, err := json.Marshal(map[string]any{key: val})
-		if err != nil {
-			r.errorf(v.Line, full, "unsupported value %s", describe(v))
-			return
-		}
-		q, err := p.Override(js)
-		if err != nil {
-			r.errorf(v.Line, full, "want %s, got %s", jsonKind(key), describe(v))
-			return
-		}
-		p = q
 	})
 	return p, lines
 }
 
-// jsonKind describes the type of the Params field with JSON name key.
-func jsonKind(key string) string {
-	t := reflect.TypeFor[models.Params]()
-	for i := range t.NumField() {
-		f := t.Field(i)
-		if name, _, _ := strings.Cut(f.Tag.Get("json"), ","); name == key {
-			switch f.Type.Kind() {
-			case reflect.Int:
-				return "an integer"
-			case reflect.Float64:
-				return "a number"
-			case reflect.Bool:
-				return "true or false"
-			case reflect.String:
-				return "a string"
-			case reflect.Slice:
-				return "a list of " + map[reflect.Kind]string{reflect.Int: "integers", reflect.Float64: "numbers", reflect.String: "strings"}[f.Type.Elem().Kind()]
-			}
+// value reads v as a value of field f.
+func (r *reader) value(f *cell.Field, path string, v *yaml.Node) (cell.Value, bool) {
+	if f.Type == "float64" && !f.Param {
+		x, ok := r.num(v, path)
+		if !ok {
+			return cell.Value{}, false
 		}
+		val, err := f.Parse(x)
+		if err != nil {
+			r.errorf(v.Line, path, "%v", err)
+			return cell.Value{}, false
+		}
+		return val, true
 	}
-	return "a value"
+	if f.Valid() != nil { // an enumeration: model_type, fback_type
+		s, ok := r.str(v, path)
+		if !ok {
+			return cell.Value{}, false
+		}
+		val, err := f.Parse(s)
+		if err != nil {
+			r.errorf(v.Line, path, "unknown %s %q%s", f.Name, s, suggest(s, f.Valid()))
+			return cell.Value{}, false
+		}
+		return val, true
+	}
+	if _, err := strconv.ParseFloat(v.Value, 64); v.Kind == yaml.ScalarNode && errors.Is(err, strconv.ErrRange) {
+		r.errorf(v.Line, path, "%s is beyond the range of a float64 (at most about 1.8e308, at least about 4.9e-324 in size)", v.Value)
+		return cell.Value{}, false
+	}
+	var x any
+	if v.Kind == yaml.AliasNode {
+		r.errorf(v.Line, path, "want a value, got %s", describe(v))
+		return cell.Value{}, false
+	}
+	if err := v.Decode(&x); err != nil {
+		r.errorf(v.Line, path, "%v", err)
+		return cell.Value{}, false
+	}
+	val, err := f.Parse(x)
+	var we *cell.WantError
+	if errors.As(err, &we) {
+		r.errorf(v.Line, path, "want %s, got %s", we.Want, describe(v))
+		return cell.Value{}, false
+	} else if err != nil {
+		r.errorf(v.Line, path, "%v", err)
+		return cell.Value{}, false
+	}
+	return val, true
 }
 
-// field sets one singular model field from v.
-func (r *reader) field(f *Fields, key, path string, v *yaml.Node) {
-	switch key {
-	case "model_type":
-		if s, ok := r.str(v, path); ok {
-			if k, ok := r.kind(v, path, s); ok {
-				f.ModelType = &k
-			}
+// checkValue reports the experiment's objection to a model field's value
+// at once, so that it is listed with the file's other errors: the value is
+// set on the experiment's parameters for a rule that reads it. (check,
+// after the whole file has been read, checks each model.)
+func (r *reader) checkValue(c *Config, v cell.Value, line int, path string) {
+	f := v.Field
+	if c.Experiment == nil || f.Param || f.Name == "model_type" {
+		return
+	}
+	for _, k := range models.Kinds() {
+		if !f.Reads(k) {
+			continue
 		}
-	case "fback_type":
-		if s, ok := r.str(v, path); ok {
-			if t, ok := r.feedback(v, path, s); ok {
-				f.FbackType = &t
-			}
+		d := cell.New(c.Experiment.Name, k, c.Base, 0)
+		d.Set(v)
+		var pe *models.ParamError
+		if err := c.Experiment.Check(d.Params, d.Model("")); errors.As(err, &pe) && pe.Key == f.Name {
+			r.errorf(line, path, "%v", err)
 		}
-	case "leak":
-		if x, ok := r.num(v, path); ok && r.inRange(v, path, x, "leak", 0, math.Inf(1), true) {
-			f.Leak = &x
-		}
-	case "eta":
-		if x, ok := r.num(v, path); ok && r.inRange(v, path, x, "eta", 0, math.Inf(1), false) {
-			f.Eta = &x
-		}
-	case "w_decay":
-		if x, ok := r.num(v, path); ok && r.inRange(v, path, x, "w_decay", 0, 1, true) {
-			f.WDecay = &x
-		}
-	case "fback_gain":
-		if x, ok := r.num(v, path); ok {
-			if x == 0 {
-				r.errorf(v.Line, path, "must not be 0")
-			} else {
-				f.FbackGain = &x
-			}
-		}
-	case "fback_scale":
-		if x, ok := r.num(v, path); ok && r.inRange(v, path, x, "fback_scale", 0, math.Inf(1), false) {
-			f.FbackScale = &x
-		}
+		return
 	}
 }
 
-// inRange checks lo < x (or lo <= x when closedLo) and x < hi.
-func (r *reader) inRange(v *yaml.Node, path string, x float64, name string, lo, hi float64, closedLo bool) bool {
-	ok := x < hi && (x > lo || closedLo && x == lo)
-	if !ok {
-		switch {
-		case !closedLo && math.IsInf(hi, 1):
-			r.errorf(v.Line, path, "%s must be positive, got %v", name, x)
-		case math.IsInf(hi, 1):
-			r.errorf(v.Line, path, "%s must not be negative, got %v", name, x)
-		default:
-			r.errorf(v.Line, path, "%s must be in [%v, %v), got %v", name, lo, hi, x)
-		}
+// axisKeys are the grid keys that error messages list; any experiment
+// parameter is an axis too.
+var axisKeys = func() []string {
+	var out []string
+	for _, f := range cell.ModelFields() {
+		out = append(out, f.Axis)
 	}
-	return ok
-}
-
-func (r *reader) kind(v *yaml.Node, path, s string) (models.Kind, bool) {
-	k, err := models.ParseKind(s)
-	if err != nil {
-		r.errorf(v.Line, path, "unknown model_type %q%s", s, suggest(s, names(models.Kinds())))
-		return 0, false
-	}
-	return k, true
-}
-
-func (r *reader) feedback(v *yaml.Node, path, s string) (models.FeedbackType, bool) {
-	t, err := models.ParseFeedback(s)
-	if err != nil {
-		r.errorf(v.Line, path, "unknown fback_type %q%s", s, suggest(s, names(models.FeedbackTypes())))
-		return 0, false
-	}
-	return t, true
-}
+	return out
+}()
 
 func (r *reader) grid(c *Config, n *yaml.Node) {
-	r.mapping(n, "grid", AxisNames, func(key string, k, v *yaml.Node) {
+	r.mapping(n, "grid", nil, func(key string, k, v *yaml.Node) {
 		path := join("grid", key)
-		a := Axis{Name: key, Line: k.Line}
+		f := cell.LookupAxis(key)
+		if f == nil {
+			r.errorf(k.Line, path, "unknown axis%s", suggestAxis(key))
+			return
+		}
+		a := Axis{Field: f, Line: k.Line}
 		if v.Kind != yaml.SequenceNode {
 			r.errorf(v.Line, path, "want a list of values, got %s", describe(v))
 			return
@@ -487,44 +498,30 @@ func (r *reader) grid(c *Config, n *yaml.Node) {
 		seen := map[string]bool{}
 		for i, e := range v.Content {
 			p := fmt.Sprintf("%s[%d]", path, i)
-			var f Fields
-			field := map[string]string{"leak_vals": "leak"}[key]
-			if field == "" {
-				field = key
-			}
-			before := len(r.errs)
-			r.field(&f, field, p, e)
-			if len(r.errs) > before {
+			val, ok := r.value(f, p, e)
+			if !ok {
 				continue
 			}
-			var id string
-			switch key {
-			case "model_type":
-				a.Kinds = append(a.Kinds, *f.ModelType)
-				id = f.ModelType.String()
-			case "fback_type":
-				a.Feedback = append(a.Feedback, *f.FbackType)
-				id = f.FbackType.String()
-			case "leak_vals":
-				a.Values = append(a.Values, *f.Leak)
-			case "eta":
-				a.Values = append(a.Values, *f.Eta)
-			case "w_decay":
-				a.Values = append(a.Values, *f.WDecay)
-			}
-			if id == "" {
-				id = strconv.FormatFloat(a.Values[len(a.Values)-1], 'g', -1, 64)
-			}
-			if seen[id] {
+			r.checkValue(c, val, e.Line, p)
+			if id := val.String(); seen[id] {
 				r.errorf(e.Line, p, "value %s is listed twice", id)
+			} else {
+				seen[id] = true
 			}
-			seen[id] = true
+			a.Values = append(a.Values, val)
+			a.Lines = append(a.Lines, e.Line)
 		}
 		c.Grid = append(c.Grid, a)
 	})
-	sort.SliceStable(c.Grid, func(i, j int) bool {
-		return indexOf(AxisNames, c.Grid[i].Name) < indexOf(AxisNames, c.Grid[j].Name)
-	})
+	slices.SortStableFunc(c.Grid, func(a, b Axis) int { return a.Field.Index() - b.Field.Index() })
+}
+
+// suggestAxis is suggest for a grid key: the model fields' axes by name,
+// and any parameter.
+func suggestAxis(key string) string {
+	s := suggest(key, cell.AxisNames())
+	_, list, _ := strings.Cut(s, "valid: ")
+	return strings.Replace(s, list, strings.Join(axisKeys, ", ")+", or any params key)", 1)
 }
 
 func (r *reader) models(c *Config, n *yaml.Node) {
@@ -536,23 +533,26 @@ func (r *reader) models(c *Config, n *yaml.Node) {
 		r.errorf(n.Line, "models", "empty list: give at least one model")
 		return
 	}
-	axes := map[string]int{} // model field -> line of the grid axis that sets it
+	axes := map[string]int{} // field -> line of the grid axis that sets it
 	for _, a := range c.Grid {
-		field := a.Name
-		if field == "leak_vals" {
-			field = "leak"
+		axes[a.Field.Name] = a.Line
+	}
+	crossed := func(key, path string, line int) {
+		if l, ok := axes[key]; ok && key != "model_type" { // that clash has its own message
+			c.Warnings = append(c.Warnings, &Error{File: r.file, Line: line, Key: path,
+				Msg: fmt.Sprintf("the grid axis on line %d crosses this model with its values; this one is not used", l)})
 		}
-		axes[field] = a.Line
 	}
 	seen := map[string]int{}
 	for i, e := range n.Content {
 		path := fmt.Sprintf("models[%d]", i)
-		m := Model{Line: e.Line, Params: c.Base}
+		m := Model{Line: e.Line, Params: c.Base, path: path, lines: map[string]int{}}
 		if e.Kind != yaml.MappingNode {
 			r.errorf(e.Line, path, "want a model entry such as {name: BP, model_type: BP}, got %s", describe(e))
 			continue
 		}
 		var params *yaml.Node
+		hasRule := false
 		before := len(r.errs)
 		r.mapping(e, path, modelKeys, func(key string, k, v *yaml.Node) {
 			p := join(path, key)
@@ -562,22 +562,30 @@ func (r *reader) models(c *Config, n *yaml.Node) {
 			case "params":
 				params = v
 			default:
-				if line, ok := axes[key]; ok && key != "model_type" { // that clash has its own message
-					c.Warnings = append(c.Warnings, &Error{File: r.file, Line: k.Line, Key: p,
-						Msg: fmt.Sprintf("the grid axis on line %d crosses this model with its values; this one is not used", line)})
+				crossed(key, p, k.Line)
+				val, ok := r.value(cell.Lookup(key), p, v)
+				if !ok {
+					return
 				}
-				r.field(&m.Fields, key, p, v)
+				r.checkValue(c, val, v.Line, p)
+				m.lines[key] = k.Line
+				if key == "model_type" {
+					m.Rule, hasRule = val.Rule(), true
+				} else {
+					m.Fields = append(m.Fields, val)
+				}
 			}
 		})
 		if len(r.errs) > before || e.Kind != yaml.MappingNode {
 			continue
 		}
-		if m.ModelType == nil {
-			r.errorf(e.Line, path, "missing model_type (valid: %s)", strings.Join(names(models.Kinds()), ", "))
+		if !hasRule {
+			r.errorf(e.Line, path, "missing model_type (valid: %s)", strings.Join(cell.Lookup("model_type").Valid(), ", "))
 			continue
 		}
+		slices.SortStableFunc(m.Fields, func(a, b cell.Value) int { return a.Field.Index() - b.Field.Index() })
 		if m.Name == "" {
-			m.Name = m.ModelType.String()
+			m.Name = m.Rule.String()
 		}
 		if strings.ContainsFunc(m.Name, unicode.IsControl) {
 			r.errorf(e.Line, path+".name", "model name %q holds a control character (a tab or a line break would break the text tables)", m.Name)
@@ -589,55 +597,134 @@ func (r *reader) models(c *Config, n *yaml.Node) {
 		}
 		seen[m.Name] = e.Line
 		if params != nil {
-			m.Params, m.paramLines = r.params(params, path+".params", c.Base)
+			var lines map[string]int
+			m.Params, lines = r.params(params, path+".params", c.Base)
+			for key, l := range lines {
+				crossed(key, path+".params."+key, l)
+				m.lines[key] = l
+			}
 		}
 		c.Models = append(c.Models, m)
 	}
 }
 
-// check runs the experiment's own validation on every model the sweep
-// makes, with the first value of each numeric axis, so that a plan never
-// holds a cell that cannot start. An error about a parameter points at the
-// line that set it: the entry's params, else the sweep's params, else (a
-// default that does not suit the model) the entry.
-func (r *reader) check(c *Config) {
-	type entry struct {
-		name   string
-		path   string
-		line   int
-		kind   models.Kind
-		params models.Params
-		lines  map[string]int
+// Def is the definition of model m's cell at grid point pt (an index into
+// each of Axes' values, -1 or a short pt for none) for seed: a grid value
+// over the model's own, over defaults, over the model's parameters.
+func (c *Config) Def(m Model, pt []int, seed uint64) cell.Def {
+	d := cell.New(c.Experiment.Name, m.Rule, m.Params, seed)
+	for _, v := range c.Defaults {
+		d.Set(v)
 	}
-	var entries []entry
-	for i, m := range c.Models {
-		entries = append(entries, entry{"models entry " + strconv.Quote(m.Name), fmt.Sprintf("models[%d]", i), m.Line, *m.ModelType, m.Params, m.paramLines})
+	for _, v := range m.Fields {
+		d.Set(v)
 	}
-	for _, a := range c.Grid {
-		for _, k := range a.Kinds {
-			entries = append(entries, entry{"grid.model_type " + k.String(), "", a.Line, k, c.Base, nil})
+	for i, a := range c.Axes() {
+		if i < len(pt) && pt[i] >= 0 {
+			d.Set(a.Values[pt[i]])
 		}
 	}
+	return d
+}
+
+// CheckCell runs the experiment's validation on model m's cell at grid
+// point pt (see Def). Its error is an *Error at the line that set the value
+// the experiment rejects: the grid value, else the model entry's own, else
+// defaults, else the sweep's params, else the model entry.
+func (c *Config) CheckCell(m Model, pt []int) *Error {
+	line, key := m.Line, ""
+	return c.checkAt(m, pt, line, key)
+}
+
+func (c *Config) checkAt(m Model, pt []int, line int, key string) *Error {
+	d := c.Def(m, pt, 0)
+	err := c.Experiment.Check(d.Params, d.Model(m.Name))
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	if key == "" {
+		msg = m.label() + ": " + msg
+	}
+	var pe *models.ParamError
+	if errors.As(err, &pe) {
+		if l, k, ok := c.where(m, pt, pe.Key); ok {
+			line, key, msg = l, k, err.Error()
+		}
+	}
+	return &Error{File: c.File, Line: line, Key: key, Msg: msg}
+}
+
+// label names a model in a message.
+func (m Model) label() string {
+	if m.path == "" {
+		return "grid.model_type " + m.Rule.String()
+	}
+	return "models entry " + strconv.Quote(m.Name)
+}
+
+// where is the line and path that set key for model m at grid point pt.
+func (c *Config) where(m Model, pt []int, key string) (int, string, bool) {
+	for i, a := range c.Axes() {
+		if i < len(pt) && pt[i] >= 0 && a.Field.Name == key && a.Field.Reads(m.Rule) {
+			return a.Lines[pt[i]], fmt.Sprintf("grid.%s[%d]", a.Name(), pt[i]), true
+		}
+	}
+	if l, ok := m.lines[key]; ok {
+		if f := cell.Lookup(key); f != nil && f.Param {
+			return l, m.path + ".params." + key, true
+		}
+		return l, m.path + "." + key, true
+	}
+	if l, ok := c.defaultLines[key]; ok {
+		return l, "defaults." + key, true
+	}
+	if l, ok := c.paramLines[key]; ok {
+		return l, "params." + key, true
+	}
+	return 0, "", false
+}
+
+// check runs the experiment's own validation on every model the sweep
+// makes, and on every grid value with each model that reads it, so that a
+// plan never holds a cell that cannot start (sweep's plan checks the
+// combinations). An error about a parameter points at the line that set it.
+func (r *reader) check(c *Config) {
 	seen := map[string]bool{}
-	for _, e := range entries {
-		p := e.params
-		p.Eta = 1 // eta is checked where it is set
-		err := c.Experiment.Check(p, models.Model{Kind: e.kind})
-		if err == nil {
+	report := func(e *Error) {
+		if id := fmt.Sprint(e.Line, e.Key, e.Msg); !seen[id] { // a sweep's params.dt fails every entry alike
+			seen[id] = true
+			r.errs = append(r.errs, e)
+		}
+	}
+	axes := c.Axes()
+	read := make([]bool, len(axes))
+	for _, m := range c.Variants() {
+		if e := c.CheckCell(m, nil); e != nil {
+			report(e)
 			continue
 		}
-		line, key, msg := e.line, "", fmt.Sprintf("%s: %v", e.name, err)
-		var pe *models.ParamError
-		if errors.As(err, &pe) {
-			if l, ok := e.lines[pe.Key]; ok {
-				line, key, msg = l, e.path+".params."+pe.Key, err.Error()
-			} else if l, ok := c.paramLines[pe.Key]; ok {
-				line, key, msg = l, "params."+pe.Key, err.Error()
+		for i, a := range axes {
+			if !a.Field.Reads(m.Rule) {
+				continue
+			}
+			read[i] = true
+			pt := make([]int, len(axes))
+			for j := range pt {
+				pt[j] = -1
+			}
+			for j := range a.Values {
+				pt[i] = j
+				if e := c.checkAt(m, pt, a.Lines[j], fmt.Sprintf("grid.%s[%d]", a.Name(), j)); e != nil {
+					report(e)
+				}
 			}
 		}
-		if id := fmt.Sprint(line, key, msg); !seen[id] { // a sweep's params.dt fails every entry alike
-			seen[id] = true
-			r.errorf(line, key, "%s", msg)
+	}
+	for i, a := range axes {
+		if !read[i] {
+			c.Warnings = append(c.Warnings, &Error{File: r.file, Line: a.Line, Key: "grid." + a.Name(),
+				Msg: "no model of the sweep reads this axis: its values make no cells of their own"})
 		}
 	}
 }
@@ -736,24 +823,7 @@ func join(path, key string) string {
 	return path + "." + key
 }
 
-func contains(list []string, s string) bool { return indexOf(list, s) >= 0 }
-
-func indexOf(list []string, s string) int {
-	for i, x := range list {
-		if x == s {
-			return i
-		}
-	}
-	return -1
-}
-
-func names[T fmt.Stringer](xs []T) []string {
-	out := make([]string, len(xs))
-	for i, x := range xs {
-		out[i] = x.String()
-	}
-	return out
-}
+func contains(list []string, s string) bool { return slices.Contains(list, s) }
 
 // suggest returns " (did you mean "x"? valid: a, b, c)" for an unknown word.
 func suggest(word string, valid []string) string {

@@ -74,11 +74,15 @@ grid:
 		t.Errorf("seeds %v, want [3 1] in order", c.Seeds)
 	case c.Base.NumIters != 100 || c.Base.Clip[0] != 2 || !c.Base.Bias:
 		t.Errorf("base params %+v: want num_iters 100, clip [2 2] and the experiment's bias", c.Base)
-	case *c.Defaults.Eta != 0.02 || *c.Defaults.FbackType != models.Optim:
-		t.Errorf("defaults %+v", c.Defaults)
-	case *m.ModelType != models.DI || *m.Leak != 0.01 || m.Params.DT != 0.25 || c.Base.DT == 0.25 || m.Params.NumIters != 100:
+	case len(c.Defaults) != 2 || c.Defaults[0].String() != "optim" || c.Defaults[1].String() != "0.02":
+		t.Errorf("defaults %v, want fback_type optim then eta 0.02", c.Defaults)
+	case m.Rule != models.DI || m.Params.DT != 0.25 || c.Base.DT == 0.25 || m.Params.NumIters != 100:
 		t.Errorf("model %+v: params of its own must not leak into the base", m)
-	case len(c.Grid) != 2 || c.Grid[0].Name != "fback_type" || c.Grid[1].Name != "w_decay":
-		t.Errorf("grid axes %+v, want fback_type then w_decay (AxisNames order)", c.Grid)
+	case len(c.Grid) != 2 || c.Grid[0].Name() != "fback_type" || c.Grid[1].Name() != "w_decay":
+		t.Errorf("grid axes %+v, want fback_type then w_decay (cell.Fields order)", c.Grid)
+	}
+	d := c.Def(m, nil, 3)
+	if d.Rule != models.DI || d.Leak != 0.01 || d.Params.Eta != 0.02 || d.Feedback != models.Optim || d.Params.DT != 0.25 {
+		t.Errorf("model %q's definition %+v: want DI, leak 0.01, eta 0.02 from defaults, optim feedback, dt 0.25", m.Name, d)
 	}
 }

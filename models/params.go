@@ -48,6 +48,9 @@ func (e *Experiment) Check(p Params, m Model) error {
 	if err := p.validate(e.Name, m); err != nil {
 		return err
 	}
+	if err := m.validate(e.Name, p); err != nil {
+		return err
+	}
 	if e.check != nil {
 		if err := e.check(p); err != nil {
 			var pe *ParamError

@@ -474,7 +474,10 @@ func TestCheckSchema(t *testing.T) {
 		{"nullable", nullable, `column 11 is "seed" int64, want "seed" int64 not null`},
 		{"short", fields[:5], `5 columns, want 24 (first missing: "fback_type" utf8)`},
 		{"long", append(append([]arrow.Field(nil), fields...), arrow.Field{Name: "x", Type: arrow.PrimitiveTypes.Int8}),
-			`25 columns, want 24 (first extra: "x" int8 not null)`},
+			`25 columns, want 24 and parameter columns (column 25 is "x" int8 not null: a parameter column is a nullable string, double, int64 or boolean)`},
+		{"param", append(append([]arrow.Field(nil), fields...), arrow.Field{Name: "tsteps", Type: arrow.PrimitiveTypes.Int64, Nullable: true}), ""},
+		{"param named as a column", append(append([]arrow.Field(nil), fields...), arrow.Field{Name: "seed", Type: arrow.PrimitiveTypes.Int64, Nullable: true}),
+			`25 columns, want 24 and parameter columns (column 25 is "seed" int64: repeated)`},
 	} {
 		err := checkSchema(arrow.NewSchema(tc.fields, nil), runsSchema)
 		if got := fmt.Sprint(err); tc.want == "" && err != nil || tc.want != "" && got != tc.want {

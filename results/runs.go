@@ -35,7 +35,11 @@ type Run struct {
 // WriteRun writes r to path as a runs file of one row, atomically (see
 // WriteFileAtomic). Times are truncated to the microsecond.
 func WriteRun(path string, r Run) error {
-	b := array.NewRecordBuilder(memory.DefaultAllocator, runsSchema)
+	schema, err := withParams(r.Axes)
+	if err != nil {
+		return err
+	}
+	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
 	defer b.Release()
 	runsKey.append(b, r.CellKey, 1)
 	appendFloat(b, runFbackGain, r.FbackGain, 1)
@@ -52,6 +56,9 @@ func WriteRun(path string, r Run) error {
 	appendString(b, runToolVersion, r.ToolVersion, 1)
 	appendString(b, runGitCommit, r.GitCommit, 1)
 	appendString(b, runConfigSHA256, r.ConfigSHA256, 1)
+	if err := appendParams(b, r.Axes); err != nil {
+		return err
+	}
 	rec := b.NewRecord()
 	defer rec.Release()
 	return writeRecord(path, rec)
@@ -88,6 +95,7 @@ func ReadRun(path string) (Run, error) {
 			GitCommit:       strings.Clone(stringAt(rec, runGitCommit, 0)),
 			ConfigSHA256:    strings.Clone(stringAt(rec, runConfigSHA256, 0)),
 		}
+		r.Axes = paramsAt(rec, 0)
 		return nil
 	})
 	return r, err

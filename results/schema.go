@@ -10,7 +10,8 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/array"
 )
 
-// FormatVersion is the version of the results format; it is part of every cell id.
+// FormatVersion is the version of the results format. It is not part of
+// any cell id (see cell.Numerics): a new layout keeps every finished cell.
 const FormatVersion = 1
 
 var (
@@ -112,6 +113,12 @@ var curvesSchema = arrow.NewSchema([]arrow.Field{
 // want in name, type or nullability. Schema metadata is not compared: it is where
 // Arrow writers keep their own notes, and it says nothing about the columns.
 func checkSchema(got, want *arrow.Schema) error {
+	if want == runsSchema && got.NumFields() > want.NumFields() {
+		if err := checkSchema(arrow.NewSchema(got.Fields()[:want.NumFields()], nil), want); err != nil {
+			return err
+		}
+		return checkParamFields(got)
+	}
 	for i, w := range want.Fields() {
 		if i >= got.NumFields() {
 			return fmt.Errorf("%d columns, want %d (first missing: %s)", got.NumFields(), want.NumFields(), describe(w))
@@ -147,6 +154,9 @@ type CellKey struct {
 	Eta        float64
 	WDecay     float64
 	Seed       int64
+	// Axes are the experiment parameters the sweep's grid varies: in
+	// the runs table only (a curve's cell_id joins it to them).
+	Axes []ParamColumn
 }
 
 // keyColumns holds where the columns of a CellKey are in one table.

@@ -4,53 +4,14 @@ import (
 	"bytes"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 
+	"dinv/cell"
 	"dinv/models"
 )
-
-type resolvedModel struct {
-	Name       string         `yaml:"name"`
-	ModelType  string         `yaml:"model_type"`
-	FbackType  string         `yaml:"fback_type,omitempty"`
-	Leak       *float64       `yaml:"leak,omitempty"`
-	Eta        *float64       `yaml:"eta,omitempty"`
-	WDecay     *float64       `yaml:"w_decay,omitempty"`
-	FbackGain  *float64       `yaml:"fback_gain,omitempty"`
-	FbackScale *float64       `yaml:"fback_scale,omitempty"`
-	Params     map[string]any `yaml:"params,omitempty"`
-}
-
-type resolvedGrid struct {
-	ModelType []string  `yaml:"model_type,omitempty,flow"`
-	FbackType []string  `yaml:"fback_type,omitempty,flow"`
-	LeakVals  []float64 `yaml:"leak_vals,omitempty,flow"`
-	Eta       []float64 `yaml:"eta,omitempty,flow"`
-	WDecay    []float64 `yaml:"w_decay,omitempty,flow"`
-}
-
-type resolvedDefaults struct {
-	FbackType  string   `yaml:"fback_type,omitempty"`
-	Leak       *float64 `yaml:"leak,omitempty"`
-	Eta        float64  `yaml:"eta"`
-	WDecay     float64  `yaml:"w_decay"`
-	FbackGain  *float64 `yaml:"fback_gain,omitempty"`
-	FbackScale float64  `yaml:"fback_scale"`
-}
-
-type resolvedConfig struct {
-	Sweep       string           `yaml:"sweep"`
-	Experiment  string           `yaml:"experiment"`
-	Description string           `yaml:"description,omitempty"`
-	DataDir     string           `yaml:"data_dir,omitempty"`
-	Seeds       []uint64         `yaml:"seeds,flow"`
-	Params      map[string]any   `yaml:"params"`
-	Defaults    resolvedDefaults `yaml:"defaults"`
-	Models      []resolvedModel  `yaml:"models,omitempty"`
-	Grid        *resolvedGrid    `yaml:"grid,omitempty"`
-}
 
 // Resolved returns the sweep's configuration with every experiment parameter
 // written out: the sweep.yaml of a results folder. Loading it gives the same
@@ -58,67 +19,68 @@ type resolvedConfig struct {
 func Resolved(p *Plan) ([]byte, error) {
 	c := p.Config
 	base := paramMap(c.Base, true)
-	r := resolvedConfig{
-		Sweep: c.Sweep, Experiment: c.Experiment.Name, Description: c.Description,
-		DataDir: c.DataDir, Seeds: c.Seeds, Params: base,
-		Defaults: resolvedDefaults{
-			Leak: c.Defaults.Leak, FbackGain: c.Defaults.FbackGain,
-			Eta: c.Base.Eta, WDecay: c.Base.WDecay, FbackScale: c.Base.FbackScale,
-		},
+	var doc mapping
+	doc.add("sweep", c.Sweep)
+	doc.add("experiment", c.Experiment.Name)
+	if c.Description != "" {
+		doc.add("description", c.Description)
 	}
-	if c.Defaults.FbackType != nil {
-		r.Defaults.FbackType = c.Defaults.FbackType.String()
+	if c.DataDir != "" {
+		doc.add("data_dir", c.DataDir)
 	}
-	if c.Defaults.Eta != nil {
-		r.Defaults.Eta = *c.Defaults.Eta
-	}
-	if c.Defaults.WDecay != nil {
-		r.Defaults.WDecay = *c.Defaults.WDecay
-	}
-	if c.Defaults.FbackScale != nil {
-		r.Defaults.FbackScale = *c.Defaults.FbackScale
-	}
-	for _, m := range c.Models {
-		rm := resolvedModel{
-			Name: m.Name, ModelType: m.ModelType.String(), Leak: m.Leak, Eta: m.Eta,
-			WDecay: m.WDecay, FbackGain: m.FbackGain, FbackScale: m.FbackScale,
+	doc.addFlow("seeds", c.Seeds)
+	doc.add("params", base)
+	// defaults: what the file set, and the values kept in the parameters
+	// (eta, w_decay, fback_scale) as the experiment's defaults make them.
+	var defaults mapping
+	for _, f := range cell.ModelFields() {
+		if !f.Defaults {
+			continue
 		}
-		if m.FbackType != nil {
-			rm.FbackType = m.FbackType.String()
+		if i := slices.IndexFunc(c.Defaults, func(v cell.Value) bool { return v.Field == f }); i >= 0 {
+			defaults.add(f.Name, c.Defaults[i].YAML())
+		} else if f.InParams() {
+			defaults.add(f.Name, cell.ParamsValue(c.Base, f))
 		}
-		own := paramMap(m.Params, true)
-		for k, v := range own {
-			if fmt.Sprint(base[k]) == fmt.Sprint(v) {
-				delete(own, k)
+	}
+	doc.addNode("defaults", defaults.node())
+	if len(c.Models) > 0 {
+		list := &yaml.Node{Kind: yaml.SequenceNode}
+		for _, m := range c.Models {
+			var e mapping
+			e.add("name", m.Name)
+			e.add("model_type", m.Rule.String())
+			for _, v := range m.Fields {
+				e.add(v.Field.Name, v.YAML())
 			}
+			own := paramMap(m.Params, true)
+			for k, v := range own {
+				if fmt.Sprint(base[k]) == fmt.Sprint(v) {
+					delete(own, k)
+				}
+			}
+			if len(own) > 0 {
+				e.add("params", own)
+			}
+			list.Content = append(list.Content, e.node())
 		}
-		if len(own) > 0 {
-			rm.Params = own
-		}
-		r.Models = append(r.Models, rm)
+		doc.addNode("models", list)
 	}
 	if len(c.Grid) > 0 {
-		g := &resolvedGrid{}
+		var g mapping
 		for _, a := range c.Grid {
-			switch a.Name {
-			case "model_type":
-				g.ModelType = names(a.Kinds)
-			case "fback_type":
-				g.FbackType = names(a.Feedback)
-			case "leak_vals":
-				g.LeakVals = a.Values
-			case "eta":
-				g.Eta = a.Values
-			case "w_decay":
-				g.WDecay = a.Values
+			vals := make([]any, len(a.Values))
+			for i, v := range a.Values {
+				vals[i] = v.YAML()
 			}
+			g.addFlow(a.Name(), vals)
 		}
-		r.Grid = g
+		doc.addNode("grid", g.node())
 	}
 	var body bytes.Buffer
 	enc := yaml.NewEncoder(&body)
 	enc.SetIndent(2)
-	if err := enc.Encode(r); err != nil {
+	if err := enc.Encode(doc.node()); err != nil {
 		return nil, err
 	}
 	// The header names the configuration by its hash, not its path, so that
@@ -127,6 +89,32 @@ func Resolved(p *Plan) ([]byte, error) {
 		"# sha256 %s. Every experiment parameter is written out; running this\n"+
 		"# file plans the same cells.\n", c.Sweep, c.SHA256)
 	return append([]byte(head), body.Bytes()...), nil
+}
+
+// mapping builds a YAML mapping with its keys in the order added.
+type mapping struct{ content []*yaml.Node }
+
+func (m *mapping) add(key string, v any) { m.addNode(key, encode(v, false)) }
+
+func (m *mapping) addFlow(key string, v any) { m.addNode(key, encode(v, true)) }
+
+func (m *mapping) addNode(key string, n *yaml.Node) {
+	m.content = append(m.content, &yaml.Node{Kind: yaml.ScalarNode, Value: key}, n)
+}
+
+func (m *mapping) node() *yaml.Node {
+	return &yaml.Node{Kind: yaml.MappingNode, Content: m.content}
+}
+
+func encode(v any, flow bool) *yaml.Node {
+	var n yaml.Node
+	if err := n.Encode(v); err != nil {
+		panic("sweep: " + err.Error())
+	}
+	if flow {
+		n.Style = yaml.FlowStyle
+	}
+	return &n
 }
 
 // paramMap turns parameters into a map of their JSON names, every field
@@ -150,12 +138,4 @@ func paramMap(p models.Params, strip bool) map[string]any {
 		delete(m, "fback_scale")
 	}
 	return m
-}
-
-func names[T fmt.Stringer](xs []T) []string {
-	out := make([]string, len(xs))
-	for i, x := range xs {
-		out[i] = x.String()
-	}
-	return out
 }

@@ -346,7 +346,7 @@ func (w *worker) run(ctx context.Context, c *Cell) {
 	finished := time.Now()
 	run := results.Run{
 		CellKey:         curve.CellKey,
-		FbackGain:       c.Def.FbackGain,
+		FbackGain:       c.Def.FbackGain(),
 		Params:          c.Def.ParamsJSON(),
 		Steps:           int64(res.Steps),
 		FinalTrainError: res.FinalTrainError,

@@ -3,7 +3,6 @@ package figures
 import (
 	"cmp"
 	"encoding/json"
-	"fmt"
 	"image/color"
 	"maps"
 	"math"
@@ -14,7 +13,8 @@ import (
 	"dinv/results"
 )
 
-// Axes are the columns that the metric figure can draw one line per value of.
+// Axes are the columns that the metric figure can draw one line per value
+// of; any experiment parameter is an axis too (see axisValue).
 var Axes = []string{"model", "model_type", "fback_type", "leak", "eta", "w_decay", "seed"}
 
 // maxPoints bounds the points of one drawn line: longer series are thinned,
@@ -195,7 +195,30 @@ func axisValue(r *results.Run, axis string) string {
 	case "seed":
 		return strconv.FormatInt(r.Seed, 10)
 	}
-	panic(fmt.Sprintf("figures: unknown axis %q", axis))
+	// An experiment parameter: its column where the grid varies it, else
+	// its value in the run's parameters.
+	for _, a := range r.Axes {
+		if a.Name == axis {
+			if a.Value == nil {
+				return "none"
+			}
+			if v, ok := a.Value.(float64); ok {
+				return num(v)
+			}
+			return a.String()
+		}
+	}
+	var params map[string]json.RawMessage
+	if json.Unmarshal([]byte(r.Params), &params) == nil {
+		if v, ok := params[axis]; ok {
+			var s string
+			if json.Unmarshal(v, &s) == nil {
+				return s
+			}
+			return string(v)
+		}
+	}
+	return "none"
 }
 
 // compareValues orders texts as numbers where they are, and numbers inside

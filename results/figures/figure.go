@@ -6,6 +6,7 @@ import (
 	"io"
 	"maps"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -69,6 +70,9 @@ type Figure struct {
 	legend []legendEntry
 }
 
+// paramAxis is the name of an experiment parameter, which By may name too.
+var paramAxis = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+
 // Panel is one set of axes of a figure.
 type Panel struct {
 	Title string
@@ -76,7 +80,7 @@ type Panel struct {
 }
 
 // New draws the figure of a results folder's runs and curves. Options that
-// are not among Figures and Axes are a programmer's mistake and panic;
+// are not among Figures, Axes or parameter names are a programmer's mistake and panic;
 // results that do not fit the figure (fig4 of a regression, a metric that
 // was not recorded) are errors wrapping ErrMismatch, ErrNoMetric,
 // ErrNoCells or ErrNoPoints.
@@ -93,7 +97,7 @@ func New(runs []results.Run, curves []results.Curve, opt Options) (*Figure, erro
 	if !slices.Contains(Figures, opt.Figure) {
 		panic(fmt.Sprintf("figures: unknown figure %q", opt.Figure))
 	}
-	if !slices.Contains(Axes, opt.By) {
+	if !slices.Contains(Axes, opt.By) && !paramAxis.MatchString(opt.By) {
 		panic(fmt.Sprintf("figures: unknown axis %q", opt.By))
 	}
 	cells := cellsOf(runs, curves)

@@ -5,12 +5,15 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 )
 
-// Columns are the columns of every format, in order.
+// Columns are the columns of every format, in order; a sweep whose grid
+// varies experiment parameters has a column for each after w_decay
+// (ColumnsOf).
 var Columns = []string{
 	"model", "model_type", "fback_type", "leak", "eta", "w_decay", "ok", "diverged", "failed",
 	"train_error_mean", "train_error_std", "test_error_mean", "test_error_std", "cpu_seconds", "plan",
@@ -19,9 +22,29 @@ var Columns = []string{
 // firstNumeric is the first column that Markdown aligns right.
 const firstNumeric = 3
 
+// ColumnsOf are the columns of rows: Columns with the parameter columns
+// of any row, in their order of appearance, after w_decay.
+func ColumnsOf(rows []Row) []string {
+	axes := axisNames(rows)
+	i := slices.Index(Columns, "w_decay") + 1
+	return slices.Concat(Columns[:i], axes, Columns[i:])
+}
+
+func axisNames(rows []Row) []string {
+	var out []string
+	for _, r := range rows {
+		for _, a := range r.Axes {
+			if !slices.Contains(out, a.Name) {
+				out = append(out, a.Name)
+			}
+		}
+	}
+	return out
+}
+
 // fields writes a row's values with num for numbers, secs for seconds and
 // blank for NaN and null.
-func fields(r Row, num, secs func(float64) string, blank string) []string {
+func fields(r Row, axes []string, num, secs func(float64) string, blank string) []string {
 	f := func(v float64) string {
 		if math.IsNaN(v) {
 			return blank
@@ -38,11 +61,23 @@ func fields(r Row, num, secs func(float64) string, blank string) []string {
 	if plan == "" {
 		plan = blank
 	}
-	return []string{
-		r.Model, r.ModelType, fb, leak, num(r.Eta), num(r.WDecay),
+	vals := []string{r.Model, r.ModelType, fb, leak, num(r.Eta), num(r.WDecay)}
+	for _, name := range axes {
+		v := blank
+		for _, a := range r.Axes {
+			if a.Name == name && a.Value != nil {
+				v = a.String()
+				if x, ok := a.Value.(float64); ok {
+					v = num(x)
+				}
+			}
+		}
+		vals = append(vals, v)
+	}
+	return append(vals,
 		strconv.Itoa(r.OK), strconv.Itoa(r.Diverged), strconv.Itoa(r.Failed),
 		f(r.Train.Mean), f(r.Train.Std), f(r.Test.Mean), f(r.Test.Std), secs(r.CPUSeconds), plan,
-	}
+	)
 }
 
 // short rounds to four significant digits: enough to compare rules.
@@ -57,9 +92,10 @@ func full(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 // Text writes rows as aligned columns.
 func Text(w io.Writer, rows []Row) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, strings.Join(Columns, "\t"))
+	cols, axes := ColumnsOf(rows), axisNames(rows)
+	fmt.Fprintln(tw, strings.Join(cols, "\t"))
 	for _, r := range rows {
-		fmt.Fprintln(tw, strings.Join(fields(r, short, tenths, "-"), "\t"))
+		fmt.Fprintln(tw, strings.Join(fields(r, axes, short, tenths, "-"), "\t"))
 	}
 	return tw.Flush()
 }
@@ -74,17 +110,18 @@ func Markdown(w io.Writer, rows []Row) error {
 		}
 		b.WriteString("\n")
 	}
-	line(Columns)
-	rule := make([]string, len(Columns))
+	cols, axes := ColumnsOf(rows), axisNames(rows)
+	line(cols)
+	rule := make([]string, len(cols))
 	for i := range rule {
 		rule[i] = "---"
-		if i >= firstNumeric && Columns[i] != "plan" {
+		if i >= firstNumeric && cols[i] != "plan" {
 			rule[i] = "---:"
 		}
 	}
 	b.WriteString("|" + strings.Join(rule, "|") + "|\n")
 	for _, r := range rows {
-		line(fields(r, short, tenths, "-"))
+		line(fields(r, axes, short, tenths, "-"))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -93,9 +130,10 @@ func Markdown(w io.Writer, rows []Row) error {
 // CSV writes a header and one record per row.
 func CSV(w io.Writer, rows []Row) error {
 	cw := csv.NewWriter(w)
-	cw.Write(Columns)
+	cols, axes := ColumnsOf(rows), axisNames(rows)
+	cw.Write(cols)
 	for _, r := range rows {
-		cw.Write(fields(r, full, full, ""))
+		cw.Write(fields(r, axes, full, full, ""))
 	}
 	cw.Flush()
 	return cw.Error()

@@ -15,8 +15,9 @@ type Row struct {
 	FbackType            string   // "" where the rule reads no feedback
 	Leak                 *float64 // nil where the rule reads no leak
 	Eta, WDecay          float64
-	FbackGain            *float64 // nil where the rule reads no feedback
-	Params               string   // JSON of the resolved experiment parameters
+	FbackGain            *float64              // nil where the rule reads no feedback
+	Params               string                // JSON of the resolved experiment parameters
+	Axes                 []results.ParamColumn // the experiment parameters the grid varies
 	OK, Diverged, Failed int
 	Train, Test          Stat    // final errors over the ok cells
 	CPUSeconds           float64 // sum of the cells' wall_seconds
@@ -64,7 +65,7 @@ func Rows(runs []results.Run, order map[string]int) []Row {
 			j = len(rows)
 			byKey[k] = j
 			row := &Row{Sweep: r.Sweep, Experiment: r.Experiment, Model: r.Model, ModelType: r.ModelType,
-				FbackType: r.FbackType, Params: r.Params, Eta: r.Eta, WDecay: r.WDecay, first: -1}
+				FbackType: r.FbackType, Params: r.Params, Axes: r.Axes, Eta: r.Eta, WDecay: r.WDecay, first: -1}
 			if r.Leak != nil {
 				leak := *r.Leak
 				row.Leak = &leak
