@@ -377,11 +377,11 @@ func (r *reader) params(n *yaml.Node, path string, p models.Params) (models.Para
 		lines[key] = k.Line
 		f := cell.Lookup(key)
 		switch {
-		case key == "eta" || key == "w_decay":
+		case f != nil && !f.Param && f.Defaults: // a model field
 			r.errorf(k.Line, full, "set %s in defaults, in a model entry or as a grid axis, not in params", key)
 			return
-		case key == "fback_scale":
-			r.errorf(k.Line, full, "set fback_scale in defaults, in a model entry or as a grid axis, not in params")
+		case f != nil && !f.Param:
+			r.errorf(k.Line, full, "set %s in a model entry or as a grid axis, not in params", key)
 			return
 		case f == nil || !f.Param:
 			r.errorf(k.Line, full, "unknown parameter%s", suggest(key, paramNames))
