@@ -184,7 +184,7 @@ func withCurves(runs []results.Run, curves []results.Curve, dir string, stderr i
 	}
 	missing := 0
 	for _, r := range runs {
-		if (r.Status == "ok" || r.Status == "diverged") && !got[r.CellID] {
+		if r.Status.Finished() && !got[r.CellID] {
 			missing++
 		}
 	}

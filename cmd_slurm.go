@@ -98,7 +98,7 @@ func slurmCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 
 	runs, _ := results.ReadRuns(dir) // unreadable files: their cells are pending
-	status := make(map[string]string, len(runs))
+	status := make(map[string]results.Status, len(runs))
 	for _, r := range runs {
 		status[r.CellID] = r.Status
 	}
@@ -106,7 +106,7 @@ func slurmCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	pending := sweep.PendingShards(p, n, status)
 	finished := 0
 	for _, c := range p.Cells {
-		if s := status[c.ID]; s == "ok" || s == "diverged" {
+		if status[c.ID].Finished() {
 			finished++
 		}
 	}

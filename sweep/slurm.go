@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"dinv/results"
 )
 
 // Tasks is the number of shards, one Slurm array task each, that a plan of
@@ -19,10 +21,10 @@ func Tasks(cells, perTask int) int {
 
 // PendingShards returns the shards (1..n) of p that hold at least one cell
 // without a finished (ok or diverged) run, given the status of each cell id.
-func PendingShards(p *Plan, n int, status map[string]string) []int {
+func PendingShards(p *Plan, n int, status map[string]results.Status) []int {
 	pending := make([]bool, n+1)
 	for _, c := range p.Cells {
-		if s := status[c.ID]; s != "ok" && s != "diverged" {
+		if !status[c.ID].Finished() {
 			pending[ShardOf(c.Index, n)] = true
 		}
 	}
