@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -19,36 +20,46 @@ import (
 	"dinv/sweep"
 )
 
-func slurmCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("slurm", "slurm [-out DIR] [-cells-per-task N] [-max-array-size N] [-throttle N] [-partition P] [-time T] [-cpus-per-task C] [-mem M] [-submit] CONFIG",
-		"Writes an sbatch script into DIR/slurm/ whose array tasks each run one shard of the sweep in\n"+
-			"`CONFIG` (run -shard K/N) into DIR, and prints the sbatch commands; with -submit it submits\n"+
-			"them and prints the job ids. Only shards with unfinished cells are submitted, so after a\n"+
-			"failure, a time-out or scancel, the same command submits what is still pending.\n"+
-			"It does not wait: follow the sweep with 'dinv status DIR'.", stderr)
-	out := fs.String("out", "", "results `DIR` (default results/<sweep>); must be on a file system the nodes share")
-	perTask := fs.Int("cells-per-task", 1, "cells in each array task (`N`)")
-	maxArray := fs.Int("max-array-size", 1001, "the cluster's MaxArraySize when 'scontrol show config' cannot tell; the smaller wins")
-	throttle := fs.Int("throttle", 0, "run at most `N` tasks at once (sbatch --array=...%N; 0: no limit)")
-	partition := fs.String("partition", "", "Slurm partition `P`")
-	timeLimit := fs.String("time", "", "time limit of each task (sbatch --time, e.g. 2:00:00)")
-	cpus := fs.Int("cpus-per-task", 1, "CPUs of each task, which runs that many cells at once")
-	mem := fs.String("mem", "", "memory of each task (sbatch --mem, e.g. 4G)")
-	submit := fs.Bool("submit", false, "submit with sbatch")
-	maxCells := fs.Int("max-cells", sweep.DefaultMaxCells, "refuse plans with more cells than `N`")
-	pos, err := parse(fs, args, 1, "one CONFIG")
-	if err != nil {
-		return helpOK(err)
-	}
+var slurmCommand = &command{
+	name: "slurm", arg: "CONFIG", want: "one CONFIG",
+	summary: "run the sweep as a Slurm job array (writes the sbatch script; -submit submits it)",
+	about: "Writes an sbatch script into DIR/slurm/ whose array tasks each run one shard of the sweep in\n" +
+		"`CONFIG` (run -shard K/N) into DIR, and prints the sbatch commands; with -submit it submits\n" +
+		"them and prints the job ids. Only shards with unfinished cells are submitted, so after a\n" +
+		"failure, a time-out or scancel, the same command submits what is still pending.\n" +
+		"It does not wait: follow the sweep with 'dinv status DIR'.",
+	new: func() runner { return new(slurmCmd) },
+}
+
+type slurmCmd struct {
+	out, partition, timeLimit, mem              string
+	perTask, maxArray, throttle, cpus, maxCells int
+	submit                                      bool
+}
+
+func (c *slurmCmd) flags(fs *flag.FlagSet) {
+	outFlag(fs, &c.out, "; must be on a file system the nodes share")
+	fs.IntVar(&c.perTask, "cells-per-task", 1, "cells in each array task (`N`)")
+	fs.IntVar(&c.maxArray, "max-array-size", 1001, "keep array indices below `N`, the cluster's MaxArraySize, when 'scontrol show config' cannot tell; the smaller wins")
+	fs.IntVar(&c.throttle, "throttle", 0, "run at most `N` tasks at once (sbatch --array=...%N; 0: no limit)")
+	fs.StringVar(&c.partition, "partition", "", "Slurm partition `P`")
+	fs.StringVar(&c.timeLimit, "time", "", "time limit `T` of each task (sbatch --time, e.g. 2:00:00)")
+	fs.IntVar(&c.cpus, "cpus-per-task", 1, "`C` CPUs for each task, which runs that many cells at once")
+	fs.StringVar(&c.mem, "mem", "", "memory `M` of each task (sbatch --mem, e.g. 4G)")
+	fs.BoolVar(&c.submit, "submit", false, "submit with sbatch")
+	maxCellsFlag(fs, &c.maxCells)
+}
+
+func (c *slurmCmd) run(ctx context.Context, fs *flag.FlagSet, cfg string, stdout, stderr io.Writer) error {
 	switch {
-	case *perTask < 1:
-		return &usageError{fmt.Sprintf("-cells-per-task must be at least 1, got %d", *perTask)}
-	case *cpus < 1:
-		return &usageError{fmt.Sprintf("-cpus-per-task must be at least 1, got %d", *cpus)}
-	case *maxArray < 1:
-		return &usageError{fmt.Sprintf("-max-array-size must be at least 1, got %d", *maxArray)}
-	case *throttle < 0:
-		return &usageError{fmt.Sprintf("-throttle must not be negative, got %d", *throttle)}
+	case c.perTask < 1:
+		return &usageError{fmt.Sprintf("-cells-per-task must be at least 1, got %d", c.perTask)}
+	case c.cpus < 1:
+		return &usageError{fmt.Sprintf("-cpus-per-task must be at least 1, got %d", c.cpus)}
+	case c.maxArray < 1:
+		return &usageError{fmt.Sprintf("-max-array-size must be at least 1, got %d", c.maxArray)}
+	case c.throttle < 0:
+		return &usageError{fmt.Sprintf("-throttle must not be negative, got %d", c.throttle)}
 	}
 	// What reaches an #SBATCH line must be Slurm syntax: a newline there
 	// would end the comment, and bash would run the rest of the value.
@@ -56,9 +67,9 @@ func slurmCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		name, value string
 		check       func(string) error
 	}{
-		{"partition", *partition, sweep.CheckPartition},
-		{"time", *timeLimit, sweep.CheckTime},
-		{"mem", *mem, sweep.CheckMem},
+		{"partition", c.partition, sweep.CheckPartition},
+		{"time", c.timeLimit, sweep.CheckTime},
+		{"mem", c.mem, sweep.CheckMem},
 	} {
 		if f.value == "" {
 			continue // not set: no line
@@ -67,15 +78,15 @@ func slurmCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return &usageError{"-" + f.name + ": " + err.Error()}
 		}
 	}
-	p, err := loadPlan(pos[0], *maxCells, stderr)
+	p, err := loadPlan(cfg, c.maxCells, stderr)
 	if err != nil {
 		return err
 	}
 	name := "dinv-" + p.Config.Sweep
 	if err := sweep.CheckJobName(name); err != nil {
-		return fmt.Errorf("%s: the sweep name makes the Slurm job name: %w", pos[0], err)
+		return fmt.Errorf("%s: the sweep name makes the Slurm job name: %w", cfg, err)
 	}
-	dir := resultsDir(*out, p)
+	dir := resultsDir(c.out, p)
 	if dir, err = filepath.Abs(dir); err != nil {
 		return err
 	}
@@ -102,7 +113,7 @@ func slurmCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	for _, r := range runs {
 		status[r.CellID] = r.Status
 	}
-	n := sweep.Tasks(len(p.Cells), *perTask)
+	n := sweep.Tasks(len(p.Cells), c.perTask)
 	pending := sweep.PendingShards(p, n, status)
 	finished := 0
 	for _, c := range p.Cells {
@@ -111,13 +122,13 @@ func slurmCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 	fmt.Fprintf(stdout, "sweep %s: %d cells, %d finished; %d tasks of up to %d cells, %d with unfinished cells\n",
-		p.Config.Sweep, len(p.Cells), finished, n, *perTask, len(pending))
+		p.Config.Sweep, len(p.Cells), finished, n, c.perTask, len(pending))
 	if len(pending) == 0 {
 		fmt.Fprintf(stdout, "nothing to submit: every cell is finished (dinv status %s)\n", dir)
 		return nil
 	}
 
-	capSize, capFrom := *maxArray, "-max-array-size"
+	capSize, capFrom := c.maxArray, "-max-array-size"
 	if v, ok := scontrolMaxArraySize(ctx); ok && (v < capSize || !flagsSet(fs)["max-array-size"]) {
 		capSize, capFrom = v, "scontrol show config"
 	}
@@ -127,14 +138,14 @@ func slurmCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("copying the tool for the tasks: %w", err)
 	}
-	cfgCopy, err := stableCopy(sdir, "", strings.TrimSuffix(filepath.Base(pos[0]), filepath.Ext(pos[0]))+".yaml",
-		func() ([]byte, error) { return os.ReadFile(pos[0]) })
+	cfgCopy, err := stableCopy(sdir, "", strings.TrimSuffix(filepath.Base(cfg), filepath.Ext(cfg))+".yaml",
+		func() ([]byte, error) { return os.ReadFile(cfg) })
 	if err != nil {
 		return fmt.Errorf("copying the configuration for the tasks: %w", err)
 	}
 	job := sweep.SlurmJob{
 		Name: name, Binary: bin, Config: cfgCopy, Dir: dir, WorkDir: wd,
-		Shards: n, CPUsPerTask: *cpus, Partition: *partition, Time: *timeLimit, Mem: *mem,
+		Shards: n, CPUsPerTask: c.cpus, Partition: c.partition, Time: c.timeLimit, Mem: c.mem,
 	}
 	script := filepath.Join(sdir, fmt.Sprintf("%s-%d-tasks.sbatch", p.Config.Sweep, n))
 	if err := results.WriteFileAtomic(script, func(w io.Writer) error {
@@ -150,19 +161,19 @@ func slurmCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintf(stdout, "array indices must stay below MaxArraySize %d (from %s): %d submissions\n", capSize, capFrom, len(chunks))
 	}
 	var sbatch string
-	if *submit {
+	if c.submit {
 		if sbatch, err = exec.LookPath("sbatch"); err != nil {
 			return fmt.Errorf("-submit: sbatch not found on PATH (%v); the script is written, submit it by hand with the lines below without -submit", err)
 		}
 	}
 	for _, ch := range chunks {
-		argv := []string{"--parsable", "--array=" + sweep.ArraySpec(ch.Indices, *throttle)}
+		argv := []string{"--parsable", "--array=" + sweep.ArraySpec(ch.Indices, c.throttle)}
 		if ch.Offset > 0 {
 			argv = append(argv, fmt.Sprintf("--export=ALL,DINV_SHARD_OFFSET=%d", ch.Offset))
 		}
 		argv = append(argv, script)
 		shards := fmt.Sprintf("shards %d-%d", ch.Offset+ch.Indices[0]+1, ch.Offset+ch.Indices[len(ch.Indices)-1]+1)
-		if !*submit {
+		if !c.submit {
 			fmt.Fprintf(stdout, "sbatch %s    # %d tasks, %s\n", strings.Join(argv[1:], " "), len(ch.Indices), shards)
 			continue
 		}
