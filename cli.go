@@ -172,14 +172,27 @@ func jsonFlag(fs *flag.FlagSet, asJSON *bool, what string) {
 	fs.BoolVar(asJSON, "json", false, what)
 }
 
-// loadPlan reads and plans a configuration, printing its warnings.
-func loadPlan(path string, maxCells int, stderr io.Writer) (*sweep.Plan, error) {
+// loadPlan reads and plans a configuration, printing its warnings; with
+// resolved, a results folder's sweep.yaml as the configuration it was
+// resolved from (sweep.LoadResolved).
+func loadPlan(path string, maxCells int, resolved bool, stderr io.Writer) (*sweep.Plan, error) {
+	if resolved {
+		p, err := sweep.LoadResolved(path, maxCells)
+		if err == nil {
+			printWarnings(p.Config, stderr)
+		}
+		return p, err
+	}
 	c, err := config.Load(path)
 	if err != nil {
 		return nil, err
 	}
+	printWarnings(c, stderr)
+	return sweep.NewPlan(c, maxCells)
+}
+
+func printWarnings(c *config.Config, stderr io.Writer) {
 	for _, w := range c.Warnings {
 		fmt.Fprintln(stderr, "dinv: warning:", w)
 	}
-	return sweep.NewPlan(c, maxCells)
 }

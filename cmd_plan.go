@@ -31,7 +31,7 @@ func (c *planCmd) flags(fs *flag.FlagSet) {
 }
 
 func (c *planCmd) run(_ context.Context, _ *flag.FlagSet, cfg string, stdout, stderr io.Writer) error {
-	p, err := loadPlan(cfg, c.maxCells, stderr)
+	p, err := loadPlan(cfg, c.maxCells, false, stderr)
 	if err != nil {
 		return err
 	}

@@ -129,7 +129,7 @@ func withCurves(runs []results.Run, curves []results.Curve, dir string, stderr i
 		}
 	}
 	if missing > 0 {
-		fmt.Fprintf(stderr, "dinv: %d finished cells of %s have no readable curves file and are not drawn: 'dinv run %s' runs them again\n",
+		fmt.Fprintf(stderr, "dinv: %d finished cells of %s have no readable curves file and are not drawn: 'dinv run -resolved -out %[2]s %s' runs them again\n",
 			missing, dir, filepath.Join(dir, "sweep.yaml"))
 	}
 	return keep

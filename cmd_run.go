@@ -33,6 +33,7 @@ var runCommand = &command{
 type runCmd struct {
 	out, shard, data string
 	jobs, maxCells   int
+	resolved         bool
 }
 
 func (c *runCmd) flags(fs *flag.FlagSet) {
@@ -40,6 +41,8 @@ func (c *runCmd) flags(fs *flag.FlagSet) {
 	fs.IntVar(&c.jobs, "jobs", runtime.NumCPU(), "run `N` cells at once")
 	fs.StringVar(&c.shard, "shard", "", "run only shard `K/N` of the plan (1 <= K <= N)")
 	maxCellsFlag(fs, &c.maxCells)
+	fs.BoolVar(&c.resolved, "resolved", false, "CONFIG is a results folder's sweep.yaml, unchanged since dinv wrote it: "+
+		"run it as the configuration it was resolved from, whose sha256 its header records (as dinv slurm's tasks do)")
 	fs.StringVar(&c.data, "data", "", "MNIST data `DIR` (default: the config's data_dir, ./data, then the Go module cache)")
 }
 
@@ -51,7 +54,7 @@ func (c *runCmd) run(ctx context.Context, _ *flag.FlagSet, cfg string, stdout, s
 	if c.jobs < 1 {
 		return &usageError{fmt.Sprintf("-jobs must be at least 1, got %d", c.jobs)}
 	}
-	p, err := loadPlan(cfg, c.maxCells, stderr)
+	p, err := loadPlan(cfg, c.maxCells, c.resolved, stderr)
 	if err != nil {
 		return err
 	}

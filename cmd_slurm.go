@@ -71,7 +71,7 @@ func (c *slurmCmd) run(ctx context.Context, fs *flag.FlagSet, cfg string, stdout
 			return &usageError{"-" + f.name + ": " + err.Error()}
 		}
 	}
-	p, err := loadPlan(cfg, c.maxCells, stderr)
+	p, err := loadPlan(cfg, c.maxCells, false, stderr)
 	if err != nil {
 		return err
 	}
@@ -116,7 +116,7 @@ func (c *slurmCmd) run(ctx context.Context, fs *flag.FlagSet, cfg string, stdout
 	if err != nil {
 		return fmt.Errorf("copying the tool for the tasks: %w", err)
 	}
-	script, err := a.Stage(exe, cfg)
+	script, err := a.Stage(exe)
 	if err != nil {
 		return err
 	}

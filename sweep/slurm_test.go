@@ -115,7 +115,7 @@ func TestSlurmScript(t *testing.T) {
 		"#SBATCH --cpus-per-task=2\n", "#SBATCH --partition=short\n", "#SBATCH --time=1:00:00\n", "#SBATCH --mem=4G\n",
 		"TOTAL=12\n",
 		`SHARD=$(( ${DINV_SHARD_OFFSET:-0} + ${SLURM_ARRAY_TASK_ID:-0} + 1 ))`,
-		`exec /opt/dinv run -jobs "${SLURM_CPUS_PER_TASK:-2}" -shard "$SHARD/$TOTAL" -out /scratch/r '/home/a b/x.yaml'`,
+		`exec /opt/dinv run -resolved -jobs "${SLURM_CPUS_PER_TASK:-2}" -shard "$SHARD/$TOTAL" -out /scratch/r '/home/a b/x.yaml'`,
 	} {
 		if !strings.Contains(s, want) {
 			t.Errorf("script lacks %q:\n%s", want, s)

@@ -73,11 +73,14 @@ func NewSlurmArray(p *Plan, job SlurmJob, perTask int, warn io.Writer) (*SlurmAr
 func (a *SlurmArray) folder() string { return filepath.Join(a.Job.Dir, "slurm") }
 
 // Stage writes into DIR/slurm/ what the tasks run: copies of the tool at exe
-// (under bin/) and of the configuration file config, each named by the hash
-// of its contents so that a later build or edit never changes what a
-// submitted task runs, and the sbatch script, whose path it returns. It sets
-// a.Job.Binary and a.Job.Config to the copies.
-func (a *SlurmArray) Stage(exe, config string) (string, error) {
+// (under bin/) and of DIR/sweep.yaml, each named by the hash of its
+// contents so that a later build, or a later plan of the folder, never
+// changes what a submitted task runs, and the sbatch script, whose path it
+// returns. It sets a.Job.Binary and a.Job.Config to the copies. The tasks
+// run the copy of sweep.yaml -resolved: as the configuration it was
+// resolved from, so that what planning applied (every parameter's value)
+// is what runs, and the runs rows are those of a local run.
+func (a *SlurmArray) Stage(exe string) (string, error) {
 	tool, err := os.ReadFile(exe)
 	if err == nil {
 		a.Job.Binary, err = StableCopy(filepath.Join(a.folder(), "bin"), "dinv", tool, 0o755)
@@ -85,13 +88,12 @@ func (a *SlurmArray) Stage(exe, config string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("copying the tool for the tasks: %w", err)
 	}
-	text, err := os.ReadFile(config)
+	text, err := os.ReadFile(filepath.Join(a.Job.Dir, "sweep.yaml"))
 	if err == nil {
-		name := strings.TrimSuffix(filepath.Base(config), filepath.Ext(config)) + ".yaml"
-		a.Job.Config, err = StableCopy(a.folder(), name, text, 0o644)
+		a.Job.Config, err = StableCopy(a.folder(), "sweep.yaml", text, 0o644)
 	}
 	if err != nil {
-		return "", fmt.Errorf("copying the configuration for the tasks: %w", err)
+		return "", fmt.Errorf("copying sweep.yaml for the tasks: %w", err)
 	}
 	script := filepath.Join(a.folder(), fmt.Sprintf("%s-%d-tasks.sbatch", a.Plan.Config.Sweep, a.Job.Shards))
 	if err := writeFile(script, []byte(a.Job.Script()), 0o755); err != nil {

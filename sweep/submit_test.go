@@ -1,6 +1,7 @@
 package sweep
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -63,22 +64,23 @@ func TestSlurmArrayChecksFirst(t *testing.T) {
 	}
 }
 
-// TestStage: the tool and the configuration are copied under names of
-// their contents' hash, the tool executable, and the script runs the
-// copies; staging again reuses them, and a new build is a new copy beside
-// the old one, which tasks already submitted still run.
+// TestStage: the tool and the folder's sweep.yaml are copied under names
+// of their contents' hash, the tool executable, and the script runs the
+// copies, sweep.yaml -resolved, which plans the same cells with the hash of
+// the original configuration. Staging again reuses the copies; a new build
+// or a new plan of the folder is a new copy beside the old one, which tasks
+// already submitted still run.
 func TestStage(t *testing.T) {
 	p := plan(t, "small.yaml", small)
 	tmp := t.TempDir()
 	dir := filepath.Join(tmp, "out")
-	exe, cfg := filepath.Join(tmp, "dinv"), filepath.Join(tmp, "small.yaml")
+	exe := filepath.Join(tmp, "dinv")
 	os.WriteFile(exe, []byte("#!/bin/sh\n"), 0o755)
-	os.WriteFile(cfg, []byte(small), 0o644)
 	a, err := NewSlurmArray(p, testJob(dir), 4, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	script, err := a.Stage(exe, cfg)
+	script, err := a.Stage(exe)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,27 +90,41 @@ func TestStage(t *testing.T) {
 	}
 	bin, conf := a.Job.Binary, a.Job.Config
 	if filepath.Dir(bin) != filepath.Join(sdir, "bin") || !strings.HasPrefix(filepath.Base(bin), "dinv-") ||
-		filepath.Dir(conf) != sdir || !strings.HasPrefix(filepath.Base(conf), "small-") || filepath.Ext(conf) != ".yaml" {
-		t.Errorf("copies %s and %s, want slurm/bin/dinv-HASH and slurm/small-HASH.yaml", bin, conf)
+		filepath.Dir(conf) != sdir || !strings.HasPrefix(filepath.Base(conf), "sweep-") || filepath.Ext(conf) != ".yaml" {
+		t.Errorf("copies %s and %s, want slurm/bin/dinv-HASH and slurm/sweep-HASH.yaml", bin, conf)
 	}
 	for path, perm := range map[string]os.FileMode{bin: 0o755, script: 0o755, conf: 0o644} {
 		if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != perm {
 			t.Errorf("%s: %v, want mode %v", path, err, perm)
 		}
 	}
+	copied, _ := os.ReadFile(conf)
+	if resolved, _ := os.ReadFile(filepath.Join(dir, "sweep.yaml")); !bytes.Equal(copied, resolved) {
+		t.Errorf("%s is not a copy of sweep.yaml", conf)
+	}
+	q, err := LoadResolved(conf, 0)
+	if err != nil || q.Config.SHA256 != p.Config.SHA256 || len(q.Cells) != len(p.Cells) {
+		t.Errorf("the copy plans %v (%v), want %d cells with SHA256 %s", q, err, len(p.Cells), p.Config.SHA256)
+	}
 	text, _ := os.ReadFile(script)
-	if want := bin + ` run -jobs "${SLURM_CPUS_PER_TASK:-1}" -shard "$SHARD/$TOTAL" -out ` + dir + " " + conf + "\n"; !strings.HasSuffix(string(text), want) {
+	if want := bin + ` run -resolved -jobs "${SLURM_CPUS_PER_TASK:-1}" -shard "$SHARD/$TOTAL" -out ` + dir + " " + conf + "\n"; !strings.HasSuffix(string(text), want) {
 		t.Errorf("script ends\n%s\nwant\n%s", text, want)
 	}
-	if _, err := a.Stage(exe, cfg); err != nil || a.Job.Binary != bin || a.Job.Config != conf {
+	if _, err := a.Stage(exe); err != nil || a.Job.Binary != bin || a.Job.Config != conf {
 		t.Errorf("staged again: %s, %s (%v); want the same copies", a.Job.Binary, a.Job.Config, err)
 	}
 	os.WriteFile(exe, []byte("#!/bin/sh\n# rebuilt\n"), 0o755)
-	if _, err := a.Stage(exe, cfg); err != nil || a.Job.Binary == bin {
-		t.Errorf("a new build staged as %s (%v), want a new copy", a.Job.Binary, err)
+	other := plan(t, "small.yaml", strings.Replace(small, "seeds: [0, 1]", "seeds: [0, 1, 2]", 1))
+	if err := Prepare(other, dir, nil); err != nil {
+		t.Fatal(err)
 	}
-	if _, err := os.Stat(bin); err != nil {
-		t.Errorf("the old copy is gone: %v", err)
+	if _, err := a.Stage(exe); err != nil || a.Job.Binary == bin || a.Job.Config == conf {
+		t.Errorf("a new build and plan staged as %s and %s (%v), want new copies", a.Job.Binary, a.Job.Config, err)
+	}
+	for _, old := range []string{bin, conf} {
+		if _, err := os.Stat(old); err != nil {
+			t.Errorf("the old copy is gone: %v", err)
+		}
 	}
 }
 
