@@ -379,6 +379,9 @@ func (w *worker) run(ctx context.Context, c *Cell) {
 		werr = writeCurve(curves, curve)
 	}
 	if werr == nil {
+		if TestHookWriting != nil {
+			TestHookWriting(c)
+		}
 		werr = results.WriteRun(runs, run)
 	}
 	if werr != nil {
@@ -403,6 +406,9 @@ func (w *worker) run(ctx context.Context, c *Cell) {
 	}
 	w.cnt.done.Add(1)
 	w.rep.cellDone()
+	if TestHookWritten != nil {
+		TestHookWritten(c)
+	}
 }
 
 // train runs the experiment, turning a panic into an error with its stack.
@@ -428,6 +434,17 @@ var writeCurve = results.WriteCurve
 
 // testHook, when set by a test, runs before each cell trains.
 var testHook func(c *Cell)
+
+// Hooks for the command's tests, which run it as a child process and set
+// them there to kill it at a known point (TestResumeAfterKill); nil
+// otherwise. They run in the cell's goroutine.
+var (
+	// TestHookWriting runs when a cell has trained and written its curves
+	// file, before its runs file marks it finished.
+	TestHookWriting func(c *Cell)
+	// TestHookWritten runs when a cell's files are written and counted.
+	TestHookWritten func(c *Cell)
+)
 
 // recorder collects a run's points into its curve.
 type recorder struct{ curve *results.Curve }
