@@ -150,15 +150,16 @@ func flagsSet(fs *flag.FlagSet) map[string]bool {
 // outFlag declares -out, the results folder (see resultsDir); note adds to
 // its usage.
 func outFlag(fs *flag.FlagSet, out *string, note string) {
-	fs.StringVar(out, "out", "", "results `DIR` (default results/<sweep>)"+note)
+	fs.StringVar(out, "out", "", "results `DIR` (default outputs/<sweep>)"+note)
 }
 
-// resultsDir is -out, or by default results/<sweep>.
+// resultsDir is -out, or by default outputs/<sweep>: outside the Go
+// packages of the repository (results/ is one), as Hydra keeps its runs.
 func resultsDir(out string, p *sweep.Plan) string {
 	if out != "" {
 		return out
 	}
-	return filepath.Join("results", p.Config.Sweep)
+	return filepath.Join("outputs", p.Config.Sweep)
 }
 
 // maxCellsFlag declares -max-cells, the cap on a plan (see loadPlan).

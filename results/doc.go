@@ -16,7 +16,7 @@
 // Every file of a table has the same columns, in the same order, with the same
 // names, types and nullability, so that a glob over a folder reads as one table:
 //
-//	SELECT model, avg(value) FROM read_parquet('results/x/curves/*.parquet')
+//	SELECT model, avg(value) FROM read_parquet('outputs/x/curves/*.parquet')
 //	WHERE metric = 'train_error' GROUP BY model
 //
 // Types are plain: utf8 strings, float64, int64 (seed, steps, ssa_runs, step),
