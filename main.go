@@ -4,7 +4,8 @@
 //
 //	go run . run configs/quickstart.yaml
 //
-// See README.md for the configuration and results reference.
+// See README.md for the configuration and results reference. Each command
+// is a file, cmd_NAME.go; cli.go makes their usage text from their flags.
 package main
 
 import (
@@ -27,6 +28,47 @@ func main() {
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(exitCode(err, os.Stderr))
+}
+
+// commands are dinv's sub-commands, in the order the usage lists them.
+var commands = []*command{runCommand, planCommand, statusCommand, slurmCommand, plotCommand, summaryCommand}
+
+// run is the whole program, callable from tests.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		usage(stderr)
+		return &usageError{"no command"}
+	}
+	name, rest := args[0], args[1:]
+	switch name {
+	case "help", "-h", "-help", "--help":
+		return help(rest, stdout, stderr)
+	}
+	if c := lookup(name); c != nil {
+		return c.run(ctx, rest, stdout, stderr)
+	}
+	usage(stderr)
+	return &usageError{fmt.Sprintf("unknown command %q", name)}
+}
+
+// help prints the usage, or with a command's name that command's help.
+func help(args []string, stdout, stderr io.Writer) error {
+	switch {
+	case len(args) == 0:
+		usage(stdout)
+		return nil
+	case len(args) > 1:
+		usage(stderr)
+		return &usageError{fmt.Sprintf("help: want at most one COMMAND, got %d arguments", len(args))}
+	}
+	c := lookup(args[0])
+	if c == nil {
+		usage(stderr)
+		return &usageError{fmt.Sprintf("unknown command %q", args[0])}
+	}
+	fs, _ := c.flagSet(stdout)
+	c.help(fs)
+	return nil
 }
 
 // usageError is a mistake on the command line: exit code 2.
@@ -56,53 +98,4 @@ func exitCode(err error, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "dinv:", err)
 	}
 	return code
-}
-
-const usage = `dinv runs the experiments of Podlaski & Machens (NeurIPS 2020) as sweeps.
-
-Usage:
-  dinv run [-out DIR] [-jobs N] [-shard K/N] [-max-cells N] [-data DIR] CONFIG
-  dinv plan [-json] [-max-cells N] CONFIG
-  dinv status [-json] DIR
-  dinv slurm [-out DIR] [-cells-per-task N] [-max-array-size N] [-throttle N] [-partition P] [-time T] [-cpus-per-task C] [-mem M] [-submit] CONFIG
-  dinv plot [-o FILE] [-figure NAME] [-metric M] [-by AXIS] DIR
-  dinv summary [-format text|markdown|csv] DIR
-
-Commands:
-  run      run the cells of CONFIG that are not finished yet (resumes)
-  plan     list the cells of CONFIG without running them
-  status   count the ok, diverged, failed and pending cells of a results folder
-  slurm    run the sweep as a Slurm job array (writes the sbatch script; -submit submits it)
-  plot     draw the paper's figure (or any metric) from a results folder: PNG, SVG or PDF
-  summary  one row per model and grid value: final errors across seeds, cells, CPU time
-
-'dinv COMMAND -h' describes a command. Configurations: configs/*.yaml.
-`
-
-// run is the whole program, callable from tests.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return &usageError{"no command"}
-	}
-	cmd, rest := args[0], args[1:]
-	switch cmd {
-	case "run":
-		return runCmd(ctx, rest, stdout, stderr)
-	case "plan":
-		return planCmd(rest, stdout, stderr)
-	case "status":
-		return statusCmd(rest, stdout, stderr)
-	case "slurm":
-		return slurmCmd(ctx, rest, stdout, stderr)
-	case "plot":
-		return plotCmd(rest, stdout, stderr)
-	case "summary":
-		return summaryCmd(rest, stdout, stderr)
-	case "help", "-h", "-help", "--help":
-		fmt.Fprint(stdout, usage)
-		return nil
-	}
-	fmt.Fprint(stderr, usage)
-	return &usageError{fmt.Sprintf("unknown command %q", cmd)}
 }

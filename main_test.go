@@ -155,7 +155,7 @@ func TestReadmeCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := filepath.Join(t.TempDir(), "results")
+	out := filepath.Join(t.TempDir(), "outputs")
 	var ran int
 	inBlock := false
 	for _, line := range strings.Split(string(readme), "\n") {
@@ -177,8 +177,8 @@ func TestReadmeCommands(t *testing.T) {
 		}
 		for i, a := range args {
 			switch {
-			case strings.HasPrefix(a, "results/"):
-				args[i] = filepath.Join(out, strings.TrimPrefix(a, "results/"))
+			case strings.HasPrefix(a, "outputs/"):
+				args[i] = filepath.Join(out, strings.TrimPrefix(a, "outputs/"))
 			case i > 0 && args[i-1] == "-o":
 				args[i] = filepath.Join(out, filepath.Base(a)) // not over docs/
 			}

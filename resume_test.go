@@ -1,26 +1,109 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
+	"fmt"
 	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"dinv/results"
+	"dinv/sweep"
 )
 
 // TestMain lets the test binary stand in for the command, so that tests
-// can run it as a child process and kill it.
+// can run it as a child process and kill it; DINV_TEST_STOP_AFTER (see
+// stopAfter) makes the child stop at a known point first.
 func TestMain(m *testing.M) {
 	if os.Getenv("DINV_TEST_AS_MAIN") == "1" {
+		if n := os.Getenv("DINV_TEST_STOP_AFTER"); n != "" {
+			stopAfter(n)
+		}
 		main()
 	}
 	os.Exit(m.Run())
+}
+
+// stopAfter makes this process, a child that a test will kill, finish n
+// cells and stop every later one between its curves file and its runs
+// file, as a kill in the middle of a cell's writes would find it. Once n
+// cells are finished and one is stopped, it writes "stopped" to file
+// descriptor 3, the test's pipe (killAfter), and the stopped cells wait to
+// be killed.
+func stopAfter(arg string) {
+	n, err := strconv.Atoi(arg)
+	if err != nil {
+		panic("DINV_TEST_STOP_AFTER: " + err.Error())
+	}
+	pipe := os.NewFile(3, "stop pipe")
+	var mu sync.Mutex
+	admitted, finished, stopped, told := 0, 0, 0, false
+	tell := func() { // with mu held
+		if !told && finished == n && stopped > 0 {
+			fmt.Fprintln(pipe, "stopped")
+			told = true
+		}
+	}
+	sweep.TestHookWriting = func(*sweep.Cell) {
+		mu.Lock()
+		if admitted < n {
+			admitted++
+			mu.Unlock()
+			return
+		}
+		stopped++
+		tell()
+		mu.Unlock()
+		for {
+			time.Sleep(time.Hour) // until killed
+		}
+	}
+	sweep.TestHookWritten = func(*sweep.Cell) {
+		mu.Lock()
+		finished++
+		tell()
+		mu.Unlock()
+	}
+}
+
+// killAfter runs the command with args in a child process that finishes n
+// cells and stops the next ones after their curves files are written (see
+// stopAfter), and kills it with SIGKILL once it says so.
+func killAfter(t *testing.T, n int, args ...string) {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	cmd := child(t, args...)
+	cmd.Env = append(cmd.Env, fmt.Sprintf("DINV_TEST_STOP_AFTER=%d", n))
+	cmd.ExtraFiles = []*os.File{w}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	// Not part of the test's logic: a child that hangs instead of
+	// stopping is killed, and the read below then fails.
+	guard := time.AfterFunc(2*time.Minute, func() { cmd.Process.Kill() })
+	said, err := bufio.NewReader(r).ReadString('\n')
+	guard.Stop()
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	if said != "stopped\n" {
+		t.Fatalf("the child did not stop after %d cells (%v, exit %v):\n%s", n, err, cmd.ProcessState, stderr.String())
+	}
 }
 
 // child starts the command as a separate process.
@@ -47,9 +130,12 @@ models:
   - {name: SDI, model_type: SDI, fback_type: neg-transpose, leak: 0.01, params: {sizes: [30, 20, 20, 10]}}
 `
 
-// TestResumeAfterKill kills a running sweep with SIGKILL at several points,
-// plants a truncated Parquet file and a stray temporary, resumes, and checks
-// that the result equals an uninterrupted run's, every cell exactly once.
+// TestResumeAfterKill kills a running sweep with SIGKILL at three points
+// (after 0, 7 and 19 of its 30 cells, each time with cells stopped between
+// their curves and runs files), plants a truncated Parquet file and a stray
+// temporary, resumes, and checks that the cells finished before were not
+// run again and that the result equals an uninterrupted run's, every cell
+// exactly once.
 func TestResumeAfterKill(t *testing.T) {
 	tmp := t.TempDir()
 	cfg := filepath.Join(tmp, "killable.yaml")
@@ -60,24 +146,13 @@ func TestResumeAfterKill(t *testing.T) {
 	}
 	total := count(t, ref)
 	for _, after := range []int{0, 7, 19} {
-		cmd := child(t, "run", "-jobs", "2", "-out", dir, cfg)
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		deadline := time.Now().Add(60 * time.Second)
-		for count(t, dir) < after && time.Now().Before(deadline) {
-			time.Sleep(5 * time.Millisecond)
-		}
-		if after == 0 {
-			time.Sleep(300 * time.Millisecond) // mid-way through the first cells
-		}
-		cmd.Process.Signal(syscall.SIGKILL)
-		cmd.Wait()
+		killAfter(t, after-count(t, dir), "run", "-jobs", "2", "-out", dir, cfg)
 		n := count(t, dir)
-		if n >= total {
-			t.Fatalf("the kill after %d cells came too late: %d of %d finished", after, n, total)
+		curves, _ := filepath.Glob(filepath.Join(dir, "curves", "*.parquet"))
+		if n != after || len(curves) <= n {
+			t.Fatalf("killed with %d cells finished and %d curves files, want %d cells and more curves files than that", n, len(curves), after)
 		}
-		t.Logf("killed with %d of %d cells finished", n, total)
+		t.Logf("killed with %d of %d cells finished, %d curves files", n, total, len(curves))
 	}
 	// A truncated runs file must be detected and its cell run again; a
 	// stray temporary must not be taken for a result.
@@ -87,6 +162,7 @@ func TestResumeAfterKill(t *testing.T) {
 	os.WriteFile(victim, data[:len(data)/2], 0o644)
 	stray := filepath.Join(dir, "runs", "."+strings.TrimSuffix(filepath.Base(files[1]), ".parquet")+".parquet.tmp-42")
 	os.WriteFile(stray, data[:10], 0o644)
+	finished, _ := results.ReadRuns(dir)
 
 	out, err := child(t, "run", "-jobs", "2", "-out", dir, cfg).CombinedOutput()
 	if err != nil {
@@ -110,6 +186,21 @@ func TestResumeAfterKill(t *testing.T) {
 			}
 			t.Errorf("%s holds %d files, want exactly one per cell (%d): %v", sub, len(ents), total, names)
 		}
+	}
+	// A cell finished before the resume was not run again: its runs row
+	// keeps the times it was written with (sameResults compares the rest).
+	now, _ := results.ReadRuns(dir)
+	byID := map[string]results.Run{}
+	for _, r := range now {
+		byID[r.CellID] = r
+	}
+	for _, r := range finished {
+		if a := byID[r.CellID]; !a.StartedAt.Equal(r.StartedAt) || !a.FinishedAt.Equal(r.FinishedAt) || a.WallSeconds != r.WallSeconds {
+			t.Errorf("cell %s, finished before the resume, ran again: started %v, then %v", r.CellID, r.StartedAt, a.StartedAt)
+		}
+	}
+	if want := fmt.Sprintf("%d finished before, skipped", len(finished)); !strings.Contains(string(out), want) {
+		t.Errorf("the resumed run does not say %q:\n%s", want, out)
 	}
 	sameResults(t, ref, dir)
 }

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"dinv/results"
 )
 
 // slurmCluster skips the test unless a Slurm cluster answers; with
@@ -150,6 +155,7 @@ func TestSlurmArray(t *testing.T) {
 		t.Fatalf("after the array: %+v\n%s", s, logs(dir))
 	}
 	sameResults(t, ref, dir)
+	recordsConfig(t, dir, cfg)
 	// Shards write only their own cells' files: sweep.yaml, written by the
 	// slurm command, is the same file (same inode) after the tasks ran.
 	if after, err := os.Stat(filepath.Join(dir, "sweep.yaml")); err != nil || !os.SameFile(before, after) {
@@ -187,6 +193,65 @@ func TestSlurmArray(t *testing.T) {
 	out, _ = exec.Command(bin, adapt(submit, cfg, dir, "10")...).CombinedOutput()
 	if !strings.Contains(string(out), "nothing to submit") {
 		t.Errorf("a finished sweep was submitted again:\n%s", out)
+	}
+}
+
+// recordsConfig fails unless every runs row of dir names the configuration
+// file cfg by its sha256.
+func recordsConfig(t *testing.T, dir, cfg string) {
+	t.Helper()
+	src, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(src)
+	runs, _ := results.ReadRuns(dir)
+	for _, r := range runs {
+		if r.ConfigSHA256 != hex.EncodeToString(sum[:]) {
+			t.Fatalf("cell %s: config_sha256 %s, want %x, the hash of %s", r.CellID, r.ConfigSHA256, sum, cfg)
+		}
+	}
+}
+
+// TestSlurmTasksByHand runs the tasks of a job array without Slurm, as the
+// script says one can: bash runs it with SLURM_ARRAY_TASK_ID set, and the
+// copy of the tool in DIR/slurm/bin (this test binary, which stands in for
+// the command) runs its shard of the copy of sweep.yaml. The runs rows,
+// config_sha256 included, and the curves are those of a local run of the
+// original configuration, and sweep.yaml is left alone (the same file).
+// It needs no cluster.
+func TestSlurmTasksByHand(t *testing.T) {
+	tmp := t.TempDir()
+	cfg := filepath.Join(tmp, "killable.yaml")
+	os.WriteFile(cfg, []byte(killable), 0o644) // 30 cells
+	ref := filepath.Join(tmp, "ref")
+	if code, _, errs := cli(t, "run", "-jobs", "2", "-out", ref, cfg); code != 0 {
+		t.Fatalf("local run: exit %d\n%s", code, errs)
+	}
+	dir := filepath.Join(tmp, "array")
+	if code, out, errs := cli(t, "slurm", "-cells-per-task", "10", "-out", dir, cfg); code != 0 {
+		t.Fatalf("slurm: exit %d\n%s%s", code, out, errs)
+	}
+	scripts, _ := filepath.Glob(filepath.Join(dir, "slurm", "*.sbatch"))
+	if len(scripts) != 1 {
+		t.Fatalf("scripts %q, want one", scripts)
+	}
+	before, err := os.Stat(filepath.Join(dir, "sweep.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for task := range 3 {
+		cmd := exec.Command("bash", scripts[0])
+		cmd.Dir = pkgDir
+		cmd.Env = append(os.Environ(), "DINV_TEST_AS_MAIN=1", fmt.Sprintf("SLURM_ARRAY_TASK_ID=%d", task))
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("task %d: %v\n%s", task, err, out)
+		}
+	}
+	sameResults(t, ref, dir)
+	recordsConfig(t, dir, cfg)
+	if after, err := os.Stat(filepath.Join(dir, "sweep.yaml")); err != nil || !os.SameFile(before, after) {
+		t.Errorf("the tasks rewrote sweep.yaml (%v)", err)
 	}
 }
 

@@ -7,7 +7,7 @@
 // A results folder holds runs/<cell_id>.parquet and curves/<cell_id>.parquet.
 //
 // A runs file has exactly one row (a Run): the cell's key, its resolved
-// parameters as JSON text, how it ended (status "ok", "diverged" or "failed",
+// parameters as JSON text, how it ended (its Status: "ok", "diverged" or "failed",
 // with a message), its final errors, its timing and what produced it (tool
 // version, git commit, SHA-256 of the config). A curves file (a Curve) is in long
 // format, one row per recorded point: the cell's key repeated, then step, metric,
@@ -16,7 +16,7 @@
 // Every file of a table has the same columns, in the same order, with the same
 // names, types and nullability, so that a glob over a folder reads as one table:
 //
-//	SELECT model, avg(value) FROM read_parquet('results/x/curves/*.parquet')
+//	SELECT model, avg(value) FROM read_parquet('outputs/x/curves/*.parquet')
 //	WHERE metric = 'train_error' GROUP BY model
 //
 // Types are plain: utf8 strings, float64, int64 (seed, steps, ssa_runs, step),

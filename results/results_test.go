@@ -70,7 +70,7 @@ func fullRun() Run {
 		},
 		FbackGain:       ptr(0.5),
 		Params:          `{"iters":2000,"dims":[30,20,10]}`,
-		Status:          "ok",
+		Status:          StatusOK,
 		Message:         "ünïcode: λ_max < 0",
 		Steps:           2000,
 		FinalTrainError: 0.0123,
@@ -120,11 +120,11 @@ func TestRunRoundTrip(t *testing.T) {
 	noFeedback := fullRun()
 	noFeedback.FbackType, noFeedback.FbackGain, noFeedback.Leak = "", nil, nil
 	noFeedback.ModelType = "BP"
-	noFeedback.Status, noFeedback.Message = "diverged", "loss is NaN at step 17"
+	noFeedback.Status, noFeedback.Message = StatusDiverged, "loss is NaN at step 17"
 	noFeedback.FinalTestError = math.NaN()
 	noFeedback.FinalTrainError = math.Inf(1)
 
-	zero := Run{FinalTrainError: math.NaN(), FinalTestError: math.NaN()}
+	zero := Run{Status: StatusFailed, FinalTrainError: math.NaN(), FinalTestError: math.NaN()}
 
 	for _, tc := range []struct {
 		name string
@@ -150,6 +150,37 @@ func TestRunRoundTrip(t *testing.T) {
 				t.Errorf("read back\n%s\nwant\n%s", g, w)
 			}
 		})
+	}
+}
+
+// TestUnknownStatus: a runs file whose status is none of ok, diverged and
+// failed (another program's, or damage that still decodes) is an error naming
+// the file and the status, and WriteRun refuses to write one.
+func TestUnknownStatus(t *testing.T) {
+	for _, s := range []Status{"", "OK", "pending", "ok\n"} {
+		r := fullRun()
+		r.Status = s
+		path := filepath.Join(t.TempDir(), "run.parquet")
+		if err := writeRun(path, r); err != nil {
+			t.Fatal(err)
+		}
+		_, err := ReadRun(path)
+		if want := fmt.Sprintf("results: %s: status %q is not one of ok, diverged, failed", path, s); err == nil || err.Error() != want {
+			t.Errorf("status %q: ReadRun error %v, want %q", s, err, want)
+		}
+		func() {
+			defer func() {
+				if p := recover(); p == nil || !strings.HasPrefix(fmt.Sprint(p), "results: WriteRun: status") {
+					t.Errorf("status %q: WriteRun panicked with %v, want a panic naming the status", s, p)
+				}
+			}()
+			WriteRun(path, r)
+		}()
+	}
+	for _, s := range Statuses {
+		if s.Finished() != (s != StatusFailed) {
+			t.Errorf("%s.Finished() = %v", s, s.Finished())
+		}
 	}
 }
 

@@ -18,7 +18,7 @@ type Run struct {
 	CellKey
 	FbackGain       *float64 // nil → null (rules without feedback)
 	Params          string   // JSON text of the resolved experiment parameters
-	Status          string   // "ok", "diverged", "failed"
+	Status          Status
 	Message         string
 	Steps           int64
 	FinalTrainError float64 // NaN where not measured (written as NaN, not null)
@@ -33,8 +33,17 @@ type Run struct {
 }
 
 // WriteRun writes r to path as a runs file of one row, atomically (see
-// WriteFileAtomic). Times are truncated to the microsecond.
+// WriteFileAtomic). Times are truncated to the microsecond. It panics if
+// r.Status is not one of Statuses.
 func WriteRun(path string, r Run) error {
+	if !r.Status.valid() {
+		panic(fmt.Sprintf("results: WriteRun: status %q is not one of ok, diverged, failed", r.Status))
+	}
+	return writeRun(path, r)
+}
+
+// writeRun is WriteRun for any status: tests write what other programs might.
+func writeRun(path string, r Run) error {
 	schema, err := withParams(r.Axes)
 	if err != nil {
 		return err
@@ -44,7 +53,7 @@ func WriteRun(path string, r Run) error {
 	runsKey.append(b, r.CellKey, 1)
 	appendFloat(b, runFbackGain, r.FbackGain, 1)
 	appendString(b, runParams, r.Params, 1)
-	appendString(b, runStatus, r.Status, 1)
+	appendString(b, runStatus, string(r.Status), 1)
 	appendString(b, runMessage, r.Message, 1)
 	b.Field(runSteps).(*array.Int64Builder).Append(r.Steps)
 	appendFloat(b, runFinalTrainError, &r.FinalTrainError, 1)
@@ -65,8 +74,8 @@ func WriteRun(path string, r Run) error {
 }
 
 // ReadRun reads the runs file at path. It fails on a file that is not a complete
-// Parquet file, whose columns are not the runs table's, or that does not hold
-// exactly one row. Times are in UTC.
+// Parquet file, whose columns are not the runs table's, that does not hold
+// exactly one row, or whose status is not one of Statuses. Times are in UTC.
 func ReadRun(path string) (Run, error) {
 	tbl, _, err := readTable(path, runsSchema, runsLimits)
 	if err != nil {
@@ -82,7 +91,7 @@ func ReadRun(path string) (Run, error) {
 			CellKey:         runsKey.at(rec, 0),
 			FbackGain:       floatAt(rec, runFbackGain, 0),
 			Params:          strings.Clone(stringAt(rec, runParams, 0)),
-			Status:          strings.Clone(stringAt(rec, runStatus, 0)),
+			Status:          Status(strings.Clone(stringAt(rec, runStatus, 0))),
 			Message:         strings.Clone(stringAt(rec, runMessage, 0)),
 			Steps:           rec.Column(runSteps).(*array.Int64).Value(0),
 			FinalTrainError: *floatAt(rec, runFinalTrainError, 0),
@@ -98,7 +107,13 @@ func ReadRun(path string) (Run, error) {
 		r.Axes = paramsAt(rec, 0)
 		return nil
 	})
-	return r, err
+	if err == nil {
+		err = checkStatus(path, r.Status)
+	}
+	if err != nil {
+		return Run{}, err
+	}
+	return r, nil
 }
 
 // ReadRuns reads every runs/*.parquet under dir (dir is the results folder,

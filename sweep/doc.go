@@ -39,6 +39,19 @@
 // sweep.yaml is written only by a holder of the lock, when missing or
 // changed.
 //
+// # Slurm
+//
+// SlurmJob writes the sbatch script of a job array whose task K runs shard
+// K of N, after checking every value that goes on an #SBATCH line.
+// SlurmArray does the rest of what dinv slurm does: NewSlurmArray prepares
+// the folder and finds the shards with unfinished cells, Chunk keeps their
+// array indices below the cluster's MaxArraySize, Stage writes the script
+// and copies of the tool and of sweep.yaml into DIR/slurm/ under names of
+// their hashes, and Submit runs sbatch and logs the job in
+// DIR/slurm/submissions.log. The tasks run the copy of sweep.yaml through
+// LoadResolved, as the configuration it was resolved from: a cell run by a
+// task has the runs row, config_sha256 included, of a local run.
+//
 // # Counting
 //
 // NewPlan counts a plan's cells exactly, in arithmetic that saturates rather

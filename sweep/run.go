@@ -94,10 +94,10 @@ func Run(ctx context.Context, p *Plan, opt Options) (Summary, error) {
 	s := Summary{Cells: len(cells)}
 	var todo []Cell
 	for _, c := range cells {
-		switch done[c.ID] {
-		case "ok", "diverged":
+		switch st := done[c.ID]; {
+		case st.Finished():
 			s.Skipped++
-		case "failed":
+		case st == results.StatusFailed:
 			s.Retried++
 			todo = append(todo, c)
 		default:
@@ -237,12 +237,12 @@ func samePlan(p *Plan, path string) bool {
 // scan reads the runs files of cells: their status by cell id, and
 // warnings about files it set aside. It removes temporaries and stray
 // curves of these cells only, since other shards may be writing theirs.
-func scan(dir string, cells []Cell) (map[string]string, []string) {
+func scan(dir string, cells []Cell) (map[string]results.Status, []string) {
 	mine := make(map[string]bool, len(cells))
 	for _, c := range cells {
 		mine[c.ID] = true
 	}
-	status := map[string]string{}
+	status := map[string]results.Status{}
 	var warnings []string
 	for _, sub := range []string{"runs", "curves"} {
 		ents, _ := os.ReadDir(filepath.Join(dir, sub))
@@ -265,14 +265,14 @@ func scan(dir string, cells []Cell) (map[string]string, []string) {
 		default:
 			status[c.ID] = r.Status
 		}
-		if st := status[c.ID]; st == "ok" || st == "diverged" {
+		if status[c.ID].Finished() {
 			// A finished cell is one whose curves read back too.
 			if err := checkCurve(dir, c.ID); err != nil {
 				delete(status, c.ID)
 				warnings = append(warnings, fmt.Sprintf("%v; cell will run again (its runs file moved to %s)", err, quarantine(dir, path)))
 			}
 		}
-		if st := status[c.ID]; st != "ok" && st != "diverged" {
+		if !status[c.ID].Finished() {
 			// A curve without a finished run is left from a run killed
 			// between the two renames, or from a cell that failed later.
 			os.Remove(filepath.Join(dir, "curves", c.ID+".parquet"))
@@ -361,12 +361,12 @@ func (w *worker) run(ctx context.Context, c *Cell) {
 	}
 	switch {
 	case err != nil:
-		run.Status, run.Message = "failed", err.Error()
+		run.Status, run.Message = results.StatusFailed, err.Error()
 		run.FinalTrainError, run.FinalTestError = math.NaN(), math.NaN()
 	case res.Status == models.Diverged:
-		run.Status, run.Message = "diverged", fmt.Sprintf("diverged at step %d", res.DivergedAt)
+		run.Status, run.Message = results.StatusDiverged, fmt.Sprintf("diverged at step %d", res.DivergedAt)
 	default:
-		run.Status = "ok"
+		run.Status = results.StatusOK
 	}
 	if res.SSARetries > 0 {
 		run.Message = strings.TrimPrefix(run.Message+fmt.Sprintf("; %d SSA retries", res.SSARetries), "; ")
@@ -375,34 +375,40 @@ func (w *worker) run(ctx context.Context, c *Cell) {
 	curves := filepath.Join(w.opt.Dir, "curves", c.ID+".parquet")
 	// Curves first: a runs file marks the cell finished, so it comes last.
 	var werr error
-	if run.Status != "failed" {
+	if run.Status != results.StatusFailed {
 		werr = writeCurve(curves, curve)
 	}
 	if werr == nil {
+		if TestHookWriting != nil {
+			TestHookWriting(c)
+		}
 		werr = results.WriteRun(runs, run)
 	}
 	if werr != nil {
 		os.Remove(curves)
 		// Record the failure where a small file still fits (a disk that
 		// filled up under a curves file), so that status says why.
-		run.Status, run.Message = "failed", "writing results: "+werr.Error()
+		run.Status, run.Message = results.StatusFailed, "writing results: "+werr.Error()
 		run.FinalTrainError, run.FinalTestError = math.NaN(), math.NaN()
 		msg := run.Message
 		if err := results.WriteRun(runs, run); err != nil {
 			msg += " (and its failure could not be recorded: status counts it pending)"
 		}
 		w.rep.logf("cell %s (%s, seed %d) failed: %s", c.ID, c.Model, c.Def.Seed, msg)
-	} else if run.Status == "failed" {
+	} else if run.Status == results.StatusFailed {
 		w.rep.logf("cell %s (%s, seed %d) failed: %s", c.ID, c.Model, c.Def.Seed, firstLine(run.Message))
 	}
 	switch run.Status {
-	case "failed":
+	case results.StatusFailed:
 		w.cnt.failed.Add(1)
-	case "diverged":
+	case results.StatusDiverged:
 		w.cnt.diverged.Add(1)
 	}
 	w.cnt.done.Add(1)
 	w.rep.cellDone()
+	if TestHookWritten != nil {
+		TestHookWritten(c)
+	}
 }
 
 // train runs the experiment, turning a panic into an error with its stack.
@@ -428,6 +434,17 @@ var writeCurve = results.WriteCurve
 
 // testHook, when set by a test, runs before each cell trains.
 var testHook func(c *Cell)
+
+// Hooks for the command's tests, which run it as a child process and set
+// them there to kill it at a known point (TestResumeAfterKill); nil
+// otherwise. They run in the cell's goroutine.
+var (
+	// TestHookWriting runs when a cell has trained and written its curves
+	// file, before its runs file marks it finished.
+	TestHookWriting func(c *Cell)
+	// TestHookWritten runs when a cell's files are written and counted.
+	TestHookWritten func(c *Cell)
+)
 
 // recorder collects a run's points into its curve.
 type recorder struct{ curve *results.Curve }

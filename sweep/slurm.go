@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"dinv/results"
 )
 
 // Tasks is the number of shards, one Slurm array task each, that a plan of
@@ -19,10 +21,10 @@ func Tasks(cells, perTask int) int {
 
 // PendingShards returns the shards (1..n) of p that hold at least one cell
 // without a finished (ok or diverged) run, given the status of each cell id.
-func PendingShards(p *Plan, n int, status map[string]string) []int {
+func PendingShards(p *Plan, n int, status map[string]results.Status) []int {
 	pending := make([]bool, n+1)
 	for _, c := range p.Cells {
-		if s := status[c.ID]; s != "ok" && s != "diverged" {
+		if !status[c.ID].Finished() {
 			pending[ShardOf(c.Index, n)] = true
 		}
 	}
@@ -115,7 +117,7 @@ func ParseArraySpec(spec string) ([]int, error) {
 type SlurmJob struct {
 	Name        string // job name
 	Binary      string // absolute path of the tool
-	Config      string // absolute path of the configuration
+	Config      string // absolute path of a copy of DIR/sweep.yaml, which tasks run -resolved
 	Dir         string // absolute results folder
 	WorkDir     string // absolute folder the tasks start in (relative paths in the config)
 	Shards      int    // N of -shard K/N: fixed by the plan and cells per task
@@ -252,11 +254,13 @@ func (j SlurmJob) Script() string {
 # array indices are given to sbatch by dinv slurm -submit (see submissions.log
 # beside this script), with DINV_SHARD_OFFSET set when the plan needs more
 # indices than the cluster's MaxArraySize. Running this script by hand with
-# SLURM_ARRAY_TASK_ID=0 runs shard 1.
+# SLURM_ARRAY_TASK_ID=0 runs shard 1. The tasks run a copy of the folder's
+# sweep.yaml as the configuration it was resolved from (run -resolved), so
+# that their runs rows are those of a run of that configuration.
 set -euo pipefail
 TOTAL=%d
 SHARD=$(( ${DINV_SHARD_OFFSET:-0} + ${SLURM_ARRAY_TASK_ID:-0} + 1 ))
-exec %s run -jobs "${SLURM_CPUS_PER_TASK:-%d}" -shard "$SHARD/$TOTAL" -out %s %s
+exec %s run -resolved -jobs "${SLURM_CPUS_PER_TASK:-%d}" -shard "$SHARD/$TOTAL" -out %s %s
 `, j.Shards, shellQuote(j.Binary), j.CPUsPerTask, shellQuote(j.Dir), shellQuote(j.Config))
 	return b.String()
 }

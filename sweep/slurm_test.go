@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"dinv/results"
 )
 
 // TestChunkCoversEveryCellOnce: for plans of 1, 1000, 1001 and 250000 cells
@@ -21,11 +23,11 @@ func TestChunkCoversEveryCellOnce(t *testing.T) {
 		for _, perTask := range []int{1, 3} {
 			n := Tasks(cells, perTask)
 			for _, subset := range []string{"all", "scattered"} {
-				status := map[string]string{}
+				status := map[string]results.Status{}
 				if subset == "scattered" {
 					for i := range p.Cells {
 						if i%7 != 3 && i%11 != 0 {
-							status[p.Cells[i].ID] = "ok"
+							status[p.Cells[i].ID] = results.StatusOK
 						}
 					}
 				}
@@ -56,7 +58,7 @@ func TestChunkCoversEveryCellOnce(t *testing.T) {
 					covered := 0
 					for _, c := range p.Cells {
 						k := ShardOf(c.Index, n)
-						done := status[c.ID] == "ok"
+						done := status[c.ID].Finished()
 						switch {
 						case !done && seen[k] != 1:
 							t.Fatalf("%s: pending cell %d is in shard %d, submitted %d times", name, c.Index, k, seen[k])
@@ -113,7 +115,7 @@ func TestSlurmScript(t *testing.T) {
 		"#SBATCH --cpus-per-task=2\n", "#SBATCH --partition=short\n", "#SBATCH --time=1:00:00\n", "#SBATCH --mem=4G\n",
 		"TOTAL=12\n",
 		`SHARD=$(( ${DINV_SHARD_OFFSET:-0} + ${SLURM_ARRAY_TASK_ID:-0} + 1 ))`,
-		`exec /opt/dinv run -jobs "${SLURM_CPUS_PER_TASK:-2}" -shard "$SHARD/$TOTAL" -out /scratch/r '/home/a b/x.yaml'`,
+		`exec /opt/dinv run -resolved -jobs "${SLURM_CPUS_PER_TASK:-2}" -shard "$SHARD/$TOTAL" -out /scratch/r '/home/a b/x.yaml'`,
 	} {
 		if !strings.Contains(s, want) {
 			t.Errorf("script lacks %q:\n%s", want, s)

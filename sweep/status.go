@@ -93,13 +93,13 @@ func ReadStatus(dir string, maxCells int) (*Status, error) {
 		case r == nil:
 			m.Pending++
 			s.Pending++
-		case (r.Status == "ok" || r.Status == "diverged") && !curveReadable(dir, cell.ID, s):
+		case r.Status.Finished() && !curveReadable(dir, cell.ID, s):
 			m.Pending++
 			s.Pending++
-		case r.Status == "ok":
+		case r.Status == results.StatusOK:
 			m.OK++
 			s.OK++
-		case r.Status == "diverged":
+		case r.Status == results.StatusDiverged:
 			m.Diverged++
 			s.Diverged++
 		default:

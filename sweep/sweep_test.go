@@ -225,7 +225,7 @@ func TestFailedCellsAreRecordedAndRetried(t *testing.T) {
 		t.Fatalf("first run: %+v, %v; want one failed cell", s, err)
 	}
 	r, err := results.ReadRun(filepath.Join(dir, "runs", victim+".parquet"))
-	if err != nil || r.Status != "failed" || !strings.Contains(r.Message, "panic: boom") || !strings.Contains(r.Message, "sweep.(*worker).train") {
+	if err != nil || r.Status != results.StatusFailed || !strings.Contains(r.Message, "panic: boom") || !strings.Contains(r.Message, "sweep.(*worker).train") {
 		t.Fatalf("failed cell's run: %+v, %v", r, err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "curves", victim+".parquet")); !os.IsNotExist(err) {

@@ -40,7 +40,7 @@ func cellsOf(runs []results.Run, curves []results.Curve) []*cell {
 	var cells []*cell
 	for i := range runs {
 		r := &runs[i]
-		if r.Status != "ok" && r.Status != "diverged" {
+		if !r.Status.Finished() {
 			continue
 		}
 		cells = append(cells, &cell{Run: r, batch: batchSize(r.Params), points: byID[r.CellID]})

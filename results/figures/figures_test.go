@@ -17,7 +17,7 @@ import (
 
 // cellOf makes a finished run and its curve of one metric (layer 0), one
 // value per step from 0.
-func cellOf(id, model, typ string, seed int64, status, metric string, values ...float64) (results.Run, results.Curve) {
+func cellOf(id, model, typ string, seed int64, status results.Status, metric string, values ...float64) (results.Run, results.Curve) {
 	key := results.CellKey{CellID: id, Sweep: "t", Experiment: "linear_regression", Model: model,
 		ModelType: typ, Eta: 0.01, Seed: seed}
 	c := results.Curve{CellKey: key}

@@ -4,6 +4,8 @@ import (
 	"math"
 	"slices"
 	"strings"
+
+	"dinv/results"
 )
 
 // panel is one set of axes of a figure.
@@ -76,7 +78,7 @@ func fig3(cells []*cell, groups []*group) []*panel {
 	// blew up would flatten every other curve of its seed.
 	seedMax := map[int64]float64{}
 	for _, c := range cells {
-		if c.Status != "ok" {
+		if c.Status != results.StatusOK {
 			continue
 		}
 		for _, p := range c.points {

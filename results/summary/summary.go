@@ -90,11 +90,11 @@ func Rows(runs []results.Run, order map[string]int) []Row {
 		}
 		row.CPUSeconds += r.WallSeconds
 		switch r.Status {
-		case "ok":
+		case results.StatusOK:
 			row.OK++
 			train[j] = appendFinite(train[j], r.FinalTrainError)
 			test[j] = appendFinite(test[j], r.FinalTestError)
-		case "diverged":
+		case results.StatusDiverged:
 			row.Diverged++
 		default:
 			row.Failed++

@@ -11,7 +11,7 @@ import (
 // whose numbers are worked out by hand.
 func TestRows(t *testing.T) {
 	leak := 0.01
-	run := func(id, model string, eta float64, seed int64, status string, train, test, wall float64) results.Run {
+	run := func(id, model string, eta float64, seed int64, status results.Status, train, test, wall float64) results.Run {
 		r := results.Run{CellKey: results.CellKey{CellID: id, Model: model, ModelType: "DI", FbackType: "optim",
 			Leak: &leak, Eta: eta, Seed: seed}, Status: status, FinalTrainError: train, FinalTestError: test, WallSeconds: wall}
 		if model == "BP" {

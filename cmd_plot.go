@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"dinv/cell"
+	"dinv/results"
+	"dinv/results/figures"
+)
+
+var plotCommand = &command{
+	name: "plot", arg: "DIR", want: "one results DIR",
+	summary: "draw the paper's figure (or any metric) from a results folder: PNG, SVG or PDF",
+	about: "Draws the results folder `DIR` as the paper's figure: Fig. 3 for the regressions (error\n" +
+		"normalised per seed, then DI's and SDI's lambda_max and angles), Fig. 4 for MNIST (test and\n" +
+		"train error), or one metric against step (-figure metric, one line per model or per value of\n" +
+		"-by). Lines are medians across seeds, bands their min-max. The format follows FILE's\n" +
+		"extension: .png (150 dpi), .svg or .pdf. -metric or -by alone choose -figure metric.",
+	new: func() runner { return new(plotCmd) },
+}
+
+type plotCmd struct{ out, figure, metric, by string }
+
+func (c *plotCmd) flags(fs *flag.FlagSet) {
+	fs.StringVar(&c.out, "o", "", "output `FILE`: .png, .svg or .pdf (default DIR/figure.png)")
+	fs.StringVar(&c.figure, "figure", figures.Auto, "`NAME`: auto (fig3 or fig4, from the experiment), fig3, fig4 or metric")
+	fs.StringVar(&c.metric, "metric", "train_error", "the metric `M` that -figure metric draws")
+	fs.StringVar(&c.by, "by", "model", "one line per value of `AXIS` in -figure metric: "+strings.Join(figures.Axes, ", ")+", or an experiment parameter")
+}
+
+func (c *plotCmd) run(_ context.Context, fs *flag.FlagSet, dir string, stdout, stderr io.Writer) error {
+	if !slices.Contains(figures.Figures, c.figure) {
+		return &usageError{fmt.Sprintf("-figure: unknown figure %q (valid: %s)", c.figure, strings.Join(figures.Figures, ", "))}
+	}
+	if f := cell.Lookup(c.by); !slices.Contains(figures.Axes, c.by) && (f == nil || f.Fixed()) {
+		return &usageError{fmt.Sprintf("-by: unknown axis %q (valid: %s, or an experiment parameter such as tsteps)", c.by, strings.Join(figures.Axes, ", "))}
+	}
+	figure := c.figure
+	if set := flagsSet(fs); set["metric"] || set["by"] {
+		switch figure {
+		case figures.Auto:
+			figure = figures.Metric
+		case figures.Metric:
+		default:
+			return &usageError{fmt.Sprintf("-metric and -by are for -figure metric, not %s", figure)}
+		}
+	}
+	path := c.out
+	if path == "" {
+		path = filepath.Join(dir, "figure.png")
+	}
+	if _, err := figures.FormatOf(path); err != nil {
+		return &usageError{"-o: " + err.Error()}
+	}
+	runs, err := readRuns(dir, stderr)
+	if err != nil {
+		return err
+	}
+	runs = currentPlan(dir, runs, stderr)
+	curves, errs := results.ReadCurves(dir)
+	for _, err := range errs {
+		fmt.Fprintln(stderr, "dinv: skipping:", err)
+	}
+	curves = withCurves(runs, curves, dir, stderr)
+	f, err := figures.New(runs, curves, figures.Options{Figure: figure, Metric: c.metric, By: c.by})
+	switch {
+	case errors.Is(err, figures.ErrMismatch) || errors.Is(err, figures.ErrNoMetric):
+		return &usageError{fmt.Sprintf("%s: %v", dir, err)}
+	case err != nil:
+		return fmt.Errorf("%s: %w", dir, err)
+	}
+	if err := f.Save(path); err != nil {
+		return err
+	}
+	var titles []string
+	for _, p := range f.Panels() {
+		titles = append(titles, p.Title)
+	}
+	fmt.Fprintf(stderr, "%s: %s of %s, %d panels: %s\n", path, f.Kind, dir, len(titles), strings.Join(titles, "; "))
+	return nil
+}
+
+// currentPlan keeps the runs of the cells of DIR/sweep.yaml's plan, saying
+// on stderr how many of other plans it leaves out: cells run with other
+// parameters must not be drawn as the same model. Without a readable
+// sweep.yaml it keeps every run.
+func currentPlan(dir string, runs []results.Run, stderr io.Writer) []results.Run {
+	order := planOrder(dir, stderr)
+	if order == nil {
+		return runs
+	}
+	var keep []results.Run
+	for _, r := range runs {
+		if _, ok := order[r.CellID]; ok {
+			keep = append(keep, r)
+		}
+	}
+	if n := len(runs) - len(keep); n > 0 {
+		fmt.Fprintf(stderr, "dinv: leaving out %d cells of %s that are not in its sweep.yaml (an earlier plan)\n", n, dir)
+	}
+	return keep
+}
+
+// withCurves keeps the curves of runs' cells, and says on stderr how many
+// finished cells have no readable curves file.
+func withCurves(runs []results.Run, curves []results.Curve, dir string, stderr io.Writer) []results.Curve {
+	have := map[string]bool{}
+	var keep []results.Curve
+	for _, r := range runs {
+		have[r.CellID] = true
+	}
+	got := map[string]bool{}
+	for _, c := range curves {
+		if have[c.CellID] {
+			keep = append(keep, c)
+			got[c.CellID] = true
+		}
+	}
+	missing := 0
+	for _, r := range runs {
+		if r.Status.Finished() && !got[r.CellID] {
+			missing++
+		}
+	}
+	if missing > 0 {
+		fmt.Fprintf(stderr, "dinv: %d finished cells of %s have no readable curves file and are not drawn: 'dinv run -resolved -out %[2]s %s' runs them again\n",
+			missing, dir, filepath.Join(dir, "sweep.yaml"))
+	}
+	return keep
+}
