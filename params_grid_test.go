@@ -18,17 +18,7 @@ import (
 func TestParamsGrid(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "params.yaml")
-	if err := os.WriteFile(cfg, []byte(`sweep: params
-experiment: linear_regression
-seeds: [0]
-params: {num_iters: 40}
-models:
-  - {name: BP, model_type: BP}
-  - {name: DI, model_type: DI, fback_type: neg-transpose, leak: 0.01}
-grid:
-  tsteps: [5, 50]
-  dt: [0.25, 0.5]
-`), 0o644); err != nil {
+	if err := os.WriteFile(cfg, []byte(paramsGrid), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "out")

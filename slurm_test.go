@@ -221,39 +221,64 @@ func recordsConfig(t *testing.T, dir, cfg string) {
 // original configuration, and sweep.yaml is left alone (the same file).
 // It needs no cluster.
 func TestSlurmTasksByHand(t *testing.T) {
-	tmp := t.TempDir()
-	cfg := filepath.Join(tmp, "killable.yaml")
-	os.WriteFile(cfg, []byte(killable), 0o644) // 30 cells
-	ref := filepath.Join(tmp, "ref")
-	if code, _, errs := cli(t, "run", "-jobs", "2", "-out", ref, cfg); code != 0 {
-		t.Fatalf("local run: exit %d\n%s", code, errs)
-	}
-	dir := filepath.Join(tmp, "array")
-	if code, out, errs := cli(t, "slurm", "-cells-per-task", "10", "-out", dir, cfg); code != 0 {
-		t.Fatalf("slurm: exit %d\n%s%s", code, out, errs)
-	}
-	scripts, _ := filepath.Glob(filepath.Join(dir, "slurm", "*.sbatch"))
-	if len(scripts) != 1 {
-		t.Fatalf("scripts %q, want one", scripts)
-	}
-	before, err := os.Stat(filepath.Join(dir, "sweep.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for task := range 3 {
-		cmd := exec.Command("bash", scripts[0])
-		cmd.Dir = pkgDir
-		cmd.Env = append(os.Environ(), "DINV_TEST_AS_MAIN=1", fmt.Sprintf("SLURM_ARRAY_TASK_ID=%d", task))
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("task %d: %v\n%s", task, err, out)
-		}
-	}
-	sameResults(t, ref, dir)
-	recordsConfig(t, dir, cfg)
-	if after, err := os.Stat(filepath.Join(dir, "sweep.yaml")); err != nil || !os.SameFile(before, after) {
-		t.Errorf("the tasks rewrote sweep.yaml (%v)", err)
+	for _, tc := range []struct {
+		name, config, perTask string
+	}{
+		{"killable", killable, "10"},     // 30 cells
+		{"params grid", paramsGrid, "2"}, // 5 cells: experiment parameters as axes
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tmp := t.TempDir()
+			cfg := filepath.Join(tmp, "sweep.yaml")
+			os.WriteFile(cfg, []byte(tc.config), 0o644)
+			ref := filepath.Join(tmp, "ref")
+			if code, _, errs := cli(t, "run", "-jobs", "2", "-out", ref, cfg); code != 0 {
+				t.Fatalf("local run: exit %d\n%s", code, errs)
+			}
+			dir := filepath.Join(tmp, "array")
+			if code, out, errs := cli(t, "slurm", "-cells-per-task", tc.perTask, "-out", dir, cfg); code != 0 {
+				t.Fatalf("slurm: exit %d\n%s%s", code, out, errs)
+			}
+			scripts, _ := filepath.Glob(filepath.Join(dir, "slurm", "*.sbatch"))
+			if len(scripts) != 1 {
+				t.Fatalf("scripts %q, want one", scripts)
+			}
+			before, err := os.Stat(filepath.Join(dir, "sweep.yaml"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for task := range 3 {
+				cmd := exec.Command("bash", scripts[0])
+				cmd.Dir = pkgDir
+				cmd.Env = append(os.Environ(), "DINV_TEST_AS_MAIN=1", fmt.Sprintf("SLURM_ARRAY_TASK_ID=%d", task))
+				if out, err := cmd.CombinedOutput(); err != nil {
+					t.Fatalf("task %d: %v\n%s", task, err, out)
+				}
+			}
+			sameResults(t, ref, dir)
+			recordsConfig(t, dir, cfg)
+			if after, err := os.Stat(filepath.Join(dir, "sweep.yaml")); err != nil || !os.SameFile(before, after) {
+				t.Errorf("the tasks rewrote sweep.yaml (%v)", err)
+			}
+			if code, out, _ := cli(t, "status", dir); code != 0 || !strings.Contains(out, "cells: ") || strings.Contains(out, " 0 ok") {
+				t.Errorf("status of the array's folder: exit %d\n%s", code, out)
+			}
+		})
 	}
 }
+
+// paramsGrid varies experiment parameters: DI's loop length and step.
+const paramsGrid = `sweep: params
+experiment: linear_regression
+seeds: [0]
+params: {num_iters: 40}
+models:
+  - {name: BP, model_type: BP}
+  - {name: DI, model_type: DI, fback_type: neg-transpose, leak: 0.01}
+grid:
+  tsteps: [5, 50]
+  dt: [0.25, 0.5]
+`
 
 // logs returns the tasks' stderr, for failure messages.
 func logs(dir string) string {
