@@ -19,6 +19,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"dinv/models"
+	_ "dinv/models/all" // the experiments a sweep file may name
 )
 
 // Config is one sweep file, checked and with every model's parameters

@@ -9,11 +9,12 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"dinv/linalg"
+	"dinv/models/internal/mattest"
 )
 
 func TestInitFeedback(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 5))
-	w := randDense(rng, 10, 20, 0.5)
+	w := mattest.Rand(rng, 10, 20, 0.5)
 	b := mat.NewDense(20, 10, nil)
 	p := mat.NewDense(20, 10, nil)
 	linalg.PinvTo(p, w)
@@ -65,7 +66,7 @@ func TestInitFeedback(t *testing.T) {
 // optim starts small and random and ends stable for the leak it was asked.
 func TestInitFeedbackOptim(t *testing.T) {
 	rng := rand.New(rand.NewPCG(2, 5))
-	w := randDense(rng, 10, 20, 0.5)
+	w := mattest.Rand(rng, 10, 20, 0.5)
 	b := mat.NewDense(20, 10, nil)
 	res, err := InitFeedbackTo(b, w, Feedback{Type: Optim}, rng, nil)
 	if err != nil {
@@ -109,8 +110,8 @@ func TestAngles(t *testing.T) {
 		t.Errorf("antiparallel: %v", got)
 	}
 	rng := rand.New(rand.NewPCG(3, 5))
-	w := randDense(rng, 10, 20, 0.5)
-	if got := AngleBNegWT(negT(w), w); got > 1e-5 {
+	w := mattest.Rand(rng, 10, 20, 0.5)
+	if got := AngleBNegWT(mattest.NegT(w), w); got > 1e-5 {
 		t.Errorf("B = -Wᵀ: %v degrees", got)
 	}
 	b := mat.NewDense(20, 10, nil)
@@ -120,7 +121,7 @@ func TestAngles(t *testing.T) {
 	}
 	var negW mat.Dense
 	negW.Scale(-1, w)
-	b = randDense(rng, 20, 10, 0.5)
+	b = mattest.Rand(rng, 20, 10, 0.5)
 	if a, m := AngleBNegWT(b, w), MatAngle(b, &negW); math.Abs(a-m) > 1e-12 {
 		t.Errorf("AngleBNegWT %v != MatAngle(B, -W) %v", a, m)
 	}
