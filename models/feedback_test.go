@@ -2,6 +2,8 @@ package models
 
 import (
 	"errors"
+	"fmt"
+	"image/color"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -133,4 +135,42 @@ func eye(n int) *mat.Dense {
 		m.Set(i, i, 1)
 	}
 	return m
+}
+
+// The table of rules says what SCIENCE.md's table and the trainer say: which
+// rules read B and the leak, which are re-stabilised and record the DI
+// diagnostics, where f' applies, and that each rule has a colour of its own.
+func TestRuleTable(t *testing.T) {
+	for _, c := range []struct {
+		k                                 Kind
+		feedback, leak, restab, twoLayers bool
+		derivLinear, derivTanh            bool
+	}{
+		{BP, false, false, false, false, true, true},
+		{FA, true, false, false, false, true, true},
+		{PBP, false, false, false, false, true, true},
+		{NDI, true, true, false, false, true, true},
+		{DI, true, true, true, false, true, false},
+		{SDI, true, true, true, true, false, false},
+	} {
+		i := c.k.Info()
+		if i.Feedback != c.feedback || i.Leak != c.leak || i.Restabilised != c.restab || i.Diagnostics != c.restab ||
+			i.TwoLayers != c.twoLayers || c.k.AppliesDeriv(Linear) != c.derivLinear || c.k.AppliesDeriv(Tanh) != c.derivTanh {
+			t.Errorf("%v: %+v", c.k, i)
+		}
+		if c.k.UsesFeedback() != c.feedback || c.k.UsesLeak() != c.leak {
+			t.Errorf("%v: UsesFeedback %v, UsesLeak %v", c.k, c.k.UsesFeedback(), c.k.UsesLeak())
+		}
+	}
+	colors := map[color.NRGBA]Kind{}
+	for _, k := range Kinds() {
+		c := k.Info().Color
+		if other, ok := colors[c]; ok || c.A != 0xff {
+			t.Errorf("%v: colour %v (also %v's, or not opaque)", k, c, other)
+		}
+		colors[c] = k
+	}
+	if got, want := Kind(len(Kinds())).String(), fmt.Sprintf("Kind(%d)", len(Kinds())); got != want {
+		t.Errorf("an unknown rule is %q, want %q", got, want)
+	}
 }

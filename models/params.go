@@ -91,7 +91,7 @@ func commonFootprint(p Params, m Model) []MemTerm {
 	for l := 0; l+1 < len(p.Sizes); l++ {
 		a, b := float64(p.Sizes[l]), float64(p.Sizes[l+1])
 		weights += a * b
-		if m.Kind == DI || m.Kind == SDI || m.Feedback == Optim {
+		if m.Kind.Info().Restabilised || m.Feedback == Optim {
 			loops += (a + b) * (a + b) // the stability optimiser's Lyapunov matrices
 		}
 	}
@@ -181,8 +181,8 @@ func (p Params) validate(exp string, m Model) error {
 		return bad("train_size", "train_size must not be negative (0: all), got %d", p.TrainSize)
 	case p.TestSize < 0:
 		return bad("test_size", "test_size must not be negative (0: all), got %d", p.TestSize)
-	case m.Kind == SDI && len(p.Sizes) < 4:
-		return bad("sizes", "SDI needs at least three layers (four sizes), got %v", p.Sizes)
+	case m.Kind.Info().TwoLayers && len(p.Sizes) < 4:
+		return bad("sizes", "%v needs at least three layers (four sizes), got %v", m.Kind, p.Sizes)
 	}
 	for _, c := range []struct {
 		key string
@@ -216,10 +216,12 @@ func (p Params) validate(exp string, m Model) error {
 
 // spec turns the parameters into the trainer's settings.
 func (p Params) spec(m Model, opt TrainOptions) trainSpec {
-	g, _ := ParseTransfer(p.DIG)
-	gLayer := p.DIG == "layer" && m.Kind == DI
-	if m.Kind == SDI {
-		g, _ = ParseTransfer(p.SDIG)
+	var g Transfer // a rule without a loop has none
+	gLayer := false
+	if gOf := m.Kind.Info().g; gOf != nil {
+		name := gOf(p)
+		g, _ = ParseTransfer(name)
+		gLayer = name == "layer"
 	}
 	clip := make([]float64, len(p.Sizes)-1)
 	for i, c := range p.Clip { // clip[i] bounds the delta of hidden layer i+1

@@ -83,8 +83,8 @@ type trainSpec struct {
 	normDelW  bool
 	clip      []float64 // clip[l]: largest norm of delta[l] (per example), 0 = none
 	clipFrom  int       // first step at which clipping applies
-	g         Transfer  // g inside DI and SDI loops
-	gLayer    bool      // DI: g is the transfer of the layer below (its own nonlinearity)
+	g         Transfer  // g inside the rule's loop (DI, SDI)
+	gLayer    bool      // g is the transfer of the layer below (DI's "layer": its own nonlinearity)
 	dt        float64
 	tsteps    int
 	ssa       linalg.SSAParams
@@ -159,13 +159,14 @@ func NewTrainer(ctx context.Context, net *Network, p Params, m Model, opt TrainO
 		}
 	}
 	rule := Rule{Kind: m.Kind, Leak: m.Leak, G: spec.g, DT: spec.dt, TSteps: spec.tsteps}
+	info := m.Kind.Info()
 	// Layers with a feedback matrix of their own. SDI's loop has one matrix
 	// across its two layers; like the original it also keeps one per layer
 	// (initialised, and re-stabilised, alike) for its diagnostics.
 	lowFB := 1
-	if m.Kind == SDI {
+	if info.TwoLayers {
 		if L < 3 {
-			panic("models: SDI needs at least three layers") // Params.validate rejects it first
+			panic("models: " + m.Kind.String() + " needs at least three layers") // Params.validate rejects it first
 		}
 		n1, n2, n3 := sizes[L-2], sizes[L-1], sizes[L]
 		t.sdi = NewSDIPropagator(rule, n1, n2, n3, spec.batch)
@@ -183,10 +184,10 @@ func NewTrainer(ctx context.Context, net *Network, p Params, m Model, opt TrainO
 			t.props[l] = NewPropagator(r, sizes[l], sizes[l+1], spec.batch)
 		}
 	}
-	diag := spec.diagEvery > 0 && (m.Kind == DI || m.Kind == SDI)
-	for l := lowFB; l < L && m.Kind.UsesFeedback(); l++ {
+	diag := spec.diagEvery > 0 && info.Diagnostics
+	for l := lowFB; l < L && info.Feedback; l++ {
 		t.fb[l] = mat.NewDense(sizes[l], sizes[l+1], nil)
-		if m.Kind == DI || m.Kind == SDI {
+		if info.Restabilised || diag { // diag records each loop's lambda_max
 			t.stab[l] = linalg.NewStability(sizes[l], sizes[l+1])
 		}
 		if diag {
@@ -253,7 +254,7 @@ func (t *Trainer) Train(ctx context.Context, steps int, rec Recorder,
 	// A DI step on the autoencoder takes many seconds: its loops look at
 	// this flag, so that the work stops soon after ctx ends.
 	defer context.AfterFunc(ctx, func() { t.stop.Store(true) })()
-	diag := t.spec.diagEvery > 0 && (t.m.Kind == DI || t.m.Kind == SDI)
+	diag := t.spec.diagEvery > 0 && t.m.Kind.Info().Diagnostics
 	for k := range steps {
 		if err := ctx.Err(); err != nil {
 			return res, err
@@ -532,12 +533,13 @@ func allFinite(xs []float64) bool {
 	return !math.IsNaN(s) && !math.IsInf(s, 0)
 }
 
-// Restabilise runs the stability optimiser on every DI layer whose loop has
-// become unstable, as the original does after each update. Weights that
+// Restabilise runs the stability optimiser on every loop of a re-stabilised
+// rule (RuleInfo.Restabilised: DI, SDI) that has become unstable, as the
+// original does after each update. Weights that
 // are not finite are ErrDiverged; an optimisation that fails after
 // ssa_retries fresh starts wraps ErrSSA.
 func (t *Trainer) Restabilise(ctx context.Context) error {
-	if t.m.Kind != DI && t.m.Kind != SDI {
+	if !t.m.Kind.Info().Restabilised {
 		return nil
 	}
 	for l, s := range t.stab {
@@ -582,8 +584,8 @@ func (t *Trainer) Restabilise(ctx context.Context) error {
 	return nil
 }
 
-// Diagnostics records, as step k, the DI or SDI diagnostics of the last
-// step, as the original: for every layer with feedback, the angle of B to -Wᵀ, the
+// Diagnostics records, as step k, the DI diagnostics (of a rule with
+// RuleInfo.Diagnostics: DI, SDI) of the last step, as the original: for every layer with feedback, the angle of B to -Wᵀ, the
 // loop's lambda_max, and the angle between the rule's delta and NDI's (and,
 // in the linear experiment, PBP's), where NDI and PBP are chained from the
 // output error down through the layers as if they were the rule.
