@@ -19,6 +19,7 @@ import (
 
 	"dinv/cell"
 	"dinv/models"
+	_ "dinv/models/all" // the experiments a sweep file may name
 )
 
 // Config is one sweep file, checked and with every model's parameters

@@ -1,6 +1,7 @@
 package models
 
 import (
+	"dinv/models/internal/mattest"
 	"math/rand/v2"
 	"testing"
 
@@ -14,18 +15,18 @@ import (
 
 func mnistLayer() (w, b, delta, dh *mat.Dense) {
 	rng := rand.New(rand.NewPCG(1, 3))
-	w = randDense(rng, 10, 1000, 0.01)
-	b = randDense(rng, 1000, 10, 0.5)
+	w = mattest.Rand(rng, 10, 1000, 0.01)
+	b = mattest.Rand(rng, 1000, 10, 0.5)
 	b.Scale(-1, w.T()) // NDI/DI neg-transpose: a stable loop
-	delta = randDense(rng, 10, 1, 1)
-	dh = randDense(rng, 1000, 1, 1)
+	delta = mattest.Rand(rng, 10, 1, 1)
+	dh = mattest.Rand(rng, 1000, 1, 1)
 	return
 }
 
 func benchRule(b *testing.B, r Rule) {
 	w, fb, delta, dh := mnistLayer()
 	if r.Kind == FA {
-		fb = randDense(rand.New(rand.NewPCG(2, 3)), 1000, 10, 0.5)
+		fb = mattest.Rand(rand.New(rand.NewPCG(2, 3)), 1000, 10, 0.5)
 	}
 	dst := mat.NewDense(1000, 1, nil)
 	p := NewPropagator(r, 1000, 10, 1)
@@ -60,11 +61,11 @@ func BenchmarkRuleMNIST(b *testing.B) {
 // B 784 x 10.
 func BenchmarkSDIMNIST(b *testing.B) {
 	rng := rand.New(rand.NewPCG(3, 3))
-	w1, w2 := randDense(rng, 1000, 784, 0.01), randDense(rng, 10, 1000, 0.01)
+	w1, w2 := mattest.Rand(rng, 1000, 784, 0.01), mattest.Rand(rng, 10, 1000, 0.01)
 	var w21 mat.Dense
 	w21.Mul(w2, w1)
-	fb := negT(&w21)
-	delta := randDense(rng, 10, 1, 1)
+	fb := mattest.NegT(&w21)
+	delta := mattest.Rand(rng, 10, 1, 1)
 	d1, d2 := mat.NewDense(784, 1, nil), mat.NewDense(1000, 1, nil)
 	for _, g := range []Transfer{Linear, Tanh} {
 		b.Run(g.String(), func(b *testing.B) {

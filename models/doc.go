@@ -3,7 +3,9 @@
 // inversion of feedforward networks": backpropagation (BP), feedback
 // alignment (FA), pseudo-backprop (PBP), non-dynamic inversion (NDI), dynamic
 // inversion (DI) and single-loop dynamic inversion (SDI), with the feedback
-// initialisations and diagnostics of the paper.
+// initialisations and diagnostics of the paper; the network and the trainer
+// that the experiments share; and the registry of experiments. It imports
+// nothing of ours but dinv/linalg.
 //
 // # Rules
 //
@@ -19,11 +21,26 @@
 // the nonlinearity itself so that its answer is already a pre-activation
 // error. SDI never applies it.
 //
+// # Experiments
+//
+// Each experiment is a package of its own (dinv/models/regression,
+// dinv/models/mnist) that describes itself in a Definition and registers
+// it from an init function (Register); dinv/models/all imports them all.
+// LookupExperiment and Experiments find them. An experiment's Run builds
+// its data, starts the run with NewRun (the seed's initial weights and the
+// model's feedback, from the seed's Streams) and hands the training loop
+// to Trainer.Train, giving it the examples of each step and its own
+// evaluation. Experiment.Run checks the parameters (the checks every
+// experiment shares, its own, MaxCellBytes) and runs the experiment on
+// a goroutine of its own, so that a cancelled run returns at once.
+//
 // # Ownership
 //
 // A Propagator owns the workspace of one layer shape and batch size. After
 // its first call it allocates nothing; it must not be shared between
-// goroutines. The matrices passed to it are only read, except dst.
+// goroutines. The matrices passed to it are only read, except dst. Likewise
+// a Trainer owns every buffer of its run and a Forward its activations; a
+// Trainer mutates its network's weights, and nothing else outside itself.
 //
 // # Numerics
 //

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -13,10 +12,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-
-	"gonum.org/v1/gonum/mat"
-
-	"dinv/linalg"
 )
 
 // Params are an experiment's parameters. Each experiment starts from its
@@ -62,27 +57,64 @@ type Env struct {
 	DataDir string // MNIST: the configured data folder ("" to search)
 }
 
-// Experiment is one of the paper's four experiments.
+// Definition is an experiment as its package registers it (see Register):
+// its name, defaults and checks, its run, and the figure that draws it.
+type Definition struct {
+	Name string // what sweep files name: the experiment key
+	Doc  string // one line: the paper's figure and what runs
+	// Figure names the paper figure that draws the experiment's results,
+	// as results/figures names it ("fig3", "fig4").
+	Figure string
+	// Defaults returns the paper's parameters, a fresh copy at each call;
+	// BaseParams are the usual start.
+	Defaults func() Params
+	// Check rejects the values the experiment's own code cannot run, on top
+	// of the checks every experiment shares (nil: none). Its errors are
+	// *ParamError; Experiment.Check fills in their Experiment.
+	Check func(p Params) error
+	// Footprint lists the experiment's own large buffers (data, evaluation
+	// chunks, the recorded curve: see CurveTerm), on top of the network's
+	// that every cell has (nil: none). See MaxCellBytes.
+	Footprint func(p Params) []MemTerm
+	// Run trains m with the parameters p, which Experiment.Check has
+	// accepted, on the data of seed, as Experiment.Run documents; it is run
+	// on a goroutine of its own and must return soon after ctx ends.
+	// NewRun and Trainer.Train do the part every experiment shares.
+	Run func(ctx context.Context, env Env, p Params, m Model, seed uint64, rec Recorder) (Result, error)
+}
+
+// Experiment is a registered experiment: what a sweep plans and runs.
 type Experiment struct {
-	Name     string
-	Doc      string
-	defaults func() Params
-	run      func(ctx context.Context, env Env, p Params, m Model, seed uint64, rec Recorder) (Result, error)
-	// check rejects the values the experiment's own code cannot run, on
-	// top of Params.validate; footprint estimates what a cell allocates
-	// (see MaxCellBytes), term by term.
-	check     func(p Params) error
-	footprint func(p Params) []memTerm
+	Name string
+	Doc  string
+	def  Definition
 }
 
 // Defaults returns the paper's parameters for the experiment.
-func (e *Experiment) Defaults() Params { return e.defaults() }
+func (e *Experiment) Defaults() Params { return e.def.Defaults() }
+
+// Figure returns the name of the paper figure that draws the experiment's
+// results (see Definition.Figure).
+func (e *Experiment) Figure() string { return e.def.Figure }
 
 var experiments = map[string]*Experiment{}
 
-func register(e *Experiment) { experiments[e.Name] = e }
+// Register makes the experiment d known to LookupExperiment and
+// Experiments. An experiment's package calls it from an init function, and
+// a program that runs experiments imports the package (dinv/models/all
+// imports them all). A definition without a name, defaults or run, or a
+// name registered twice, panics.
+func Register(d Definition) {
+	switch {
+	case d.Name == "" || d.Defaults == nil || d.Run == nil:
+		panic("models: an experiment needs a name, defaults and a run")
+	case experiments[d.Name] != nil:
+		panic("models: experiment " + d.Name + " registered twice")
+	}
+	experiments[d.Name] = &Experiment{Name: d.Name, Doc: d.Doc, def: d}
+}
 
-// Experiments returns the experiment names, sorted.
+// Experiments returns the names of the registered experiments, sorted.
 func Experiments() []string {
 	names := make([]string, 0, len(experiments))
 	for n := range experiments {
@@ -92,7 +124,7 @@ func Experiments() []string {
 	return names
 }
 
-// LookupExperiment returns the experiment called name.
+// LookupExperiment returns the registered experiment called name.
 func LookupExperiment(name string) (*Experiment, error) {
 	if e, ok := experiments[name]; ok {
 		return e, nil
@@ -113,17 +145,21 @@ func (p Params) Override(js []byte) (Params, error) {
 	return q, nil
 }
 
-// Streams of random numbers derived from a run's seed: all models of one
-// seed share data, initial weights and example order; feedback draws are
-// the model's own.
+// Stream is one of the streams of random numbers derived from a run's
+// seed: all models of one seed share data, initial weights and example
+// order; feedback draws are the model's own.
+type Stream uint64
+
+// The streams of a run.
 const (
-	streamData = iota + 1
-	streamInit
-	streamFeedback
-	streamOrder
+	StreamData     Stream = iota + 1 // the data set: teacher, inputs
+	StreamInit                       // initial weights (NewRun)
+	StreamFeedback                   // feedback and the optimiser's fresh starts (NewRun)
+	StreamOrder                      // the order of the examples
 )
 
-func stream(seed uint64, s uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, s)) }
+// Rand returns the generator of stream s of seed.
+func (s Stream) Rand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, uint64(s))) }
 
 // Run trains model m on the experiment with parameters p and the given seed,
 // reporting recorded points to rec. It stops within a second of ctx's
@@ -158,7 +194,7 @@ func (e *Experiment) Run(ctx context.Context, env Env, p Params, m Model, seed u
 			}
 			done <- o
 		}()
-		o.res, o.err = e.run(ctx, env, p, m, seed, gate)
+		o.res, o.err = e.def.Run(ctx, env, p, m, seed, gate)
 	}()
 	select {
 	case o := <-done:
@@ -201,95 +237,3 @@ func (g *gatedRecorder) close() {
 	g.closed = true
 	g.mu.Unlock()
 }
-
-// spec turns the parameters into the trainer's settings.
-func (p Params) spec(m Model, diagPBP bool) trainSpec {
-	g, _ := ParseTransfer(p.DIG)
-	gLayer := p.DIG == "layer" && m.Kind == DI
-	if m.Kind == SDI {
-		g, _ = ParseTransfer(p.SDIG)
-	}
-	clip := make([]float64, len(p.Sizes)-1)
-	for i, c := range p.Clip { // clip[i] bounds the delta of hidden layer i+1
-		if i < len(clip) {
-			clip[i] = c
-		}
-	}
-	return trainSpec{
-		batch: p.BatchSize, eta: p.Eta, wDecay: p.WDecay, normDelW: p.NormDelW,
-		clip: clip, clipFrom: p.ClipFrom, g: g, gLayer: gLayer, dt: p.DT, tsteps: p.TSteps,
-		ssa:      linalg.SSAParams{LR: p.SSALR, MaxIters: p.SSAMax, MinIters: p.SSAMin},
-		ssaTries: p.SSATries, fbScale: p.FbackScale, optimLeak: p.OptimLeak,
-		diagEvery: p.DiagEvery, diagPBP: diagPBP,
-	}
-}
-
-// baseParams are the defaults shared by the experiments.
-func baseParams() Params {
-	return Params{
-		BatchSize: 1, Init: "normal", InitScale: 0.01, FbackScale: 0.5,
-		DIG: "linear", SDIG: "tanh", DT: DefaultDT, TSteps: DefaultTSteps,
-		SSALR: 0.05, SSAMax: 200, SSAMin: 10, SSATries: 3,
-		EvalEvery: 1, DiagEvery: 1,
-	}
-}
-
-// trainLoop runs the part common to every experiment: steps training
-// steps on the example columns that next fills, with DI's stability
-// re-optimisation, the diagnostics, divergence and cancellation checks, and
-// eval every p.EvalEvery steps and after the last one. eval records its own
-// metrics and returns the train and test errors (NaN where not measured)
-// and whether every measured error was finite.
-func trainLoop(ctx context.Context, t *trainer, p Params, steps int, rec Recorder,
-	next func(k int) (x, y *mat.Dense),
-	eval func(k int) (train, test float64, finite bool, err error)) (res Result, err error) {
-	res = Result{FinalTrainError: math.NaN(), FinalTestError: math.NaN()}
-	defer func() { res.SSARuns, res.SSARetries = t.ssaRuns, t.ssaRetries }()
-	if finalNetHook != nil {
-		defer finalNetHook(t.net)
-	}
-	// A DI step on the autoencoder takes many seconds: its loops look at
-	// this flag, so that the work stops soon after ctx ends.
-	defer context.AfterFunc(ctx, func() { t.stop.Store(true) })()
-	diag := p.DiagEvery > 0 && (t.m.Kind == DI || t.m.Kind == SDI)
-	for k := range steps {
-		if err := ctx.Err(); err != nil {
-			return res, err
-		}
-		x, y := next(k)
-		update := !(p.SkipFirst && k == 0)
-		if !t.step(k, x, y, update) {
-			res.Status, res.DivergedAt = Diverged, k
-			return res, nil
-		}
-		res.Steps = k + 1
-		if update {
-			if err := t.restabilise(ctx); errors.Is(err, errDiverged) {
-				res.Status, res.DivergedAt = Diverged, k
-				return res, nil
-			} else if err != nil {
-				return res, err
-			}
-		}
-		if diag && k%p.DiagEvery == 0 {
-			t.diagnostics(k, rec)
-		}
-		if k%p.EvalEvery == 0 || k == steps-1 {
-			tr, te, finite, err := eval(k)
-			if err != nil {
-				return res, err
-			}
-			res.FinalTrainError, res.FinalTestError = tr, te
-			if !finite || !t.weightsFinite() {
-				res.Status, res.DivergedAt = Diverged, k
-				return res, nil
-			}
-		}
-	}
-	return res, nil
-}
-
-// finalNetHook, when a test sets it, sees the network as a run ends.
-var finalNetHook func(net *Network)
-
-func isFinite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }

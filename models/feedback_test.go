@@ -2,6 +2,8 @@ package models
 
 import (
 	"errors"
+	"fmt"
+	"image/color"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -9,11 +11,12 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"dinv/linalg"
+	"dinv/models/internal/mattest"
 )
 
 func TestInitFeedback(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 5))
-	w := randDense(rng, 10, 20, 0.5)
+	w := mattest.Rand(rng, 10, 20, 0.5)
 	b := mat.NewDense(20, 10, nil)
 	p := mat.NewDense(20, 10, nil)
 	linalg.PinvTo(p, w)
@@ -65,7 +68,7 @@ func TestInitFeedback(t *testing.T) {
 // optim starts small and random and ends stable for the leak it was asked.
 func TestInitFeedbackOptim(t *testing.T) {
 	rng := rand.New(rand.NewPCG(2, 5))
-	w := randDense(rng, 10, 20, 0.5)
+	w := mattest.Rand(rng, 10, 20, 0.5)
 	b := mat.NewDense(20, 10, nil)
 	res, err := InitFeedbackTo(b, w, Feedback{Type: Optim}, rng, nil)
 	if err != nil {
@@ -109,8 +112,8 @@ func TestAngles(t *testing.T) {
 		t.Errorf("antiparallel: %v", got)
 	}
 	rng := rand.New(rand.NewPCG(3, 5))
-	w := randDense(rng, 10, 20, 0.5)
-	if got := AngleBNegWT(negT(w), w); got > 1e-5 {
+	w := mattest.Rand(rng, 10, 20, 0.5)
+	if got := AngleBNegWT(mattest.NegT(w), w); got > 1e-5 {
 		t.Errorf("B = -Wᵀ: %v degrees", got)
 	}
 	b := mat.NewDense(20, 10, nil)
@@ -120,7 +123,7 @@ func TestAngles(t *testing.T) {
 	}
 	var negW mat.Dense
 	negW.Scale(-1, w)
-	b = randDense(rng, 20, 10, 0.5)
+	b = mattest.Rand(rng, 20, 10, 0.5)
 	if a, m := AngleBNegWT(b, w), MatAngle(b, &negW); math.Abs(a-m) > 1e-12 {
 		t.Errorf("AngleBNegWT %v != MatAngle(B, -W) %v", a, m)
 	}
@@ -132,4 +135,42 @@ func eye(n int) *mat.Dense {
 		m.Set(i, i, 1)
 	}
 	return m
+}
+
+// The table of rules says what SCIENCE.md's table and the trainer say: which
+// rules read B and the leak, which are re-stabilised and record the DI
+// diagnostics, where f' applies, and that each rule has a colour of its own.
+func TestRuleTable(t *testing.T) {
+	for _, c := range []struct {
+		k                                 Kind
+		feedback, leak, restab, twoLayers bool
+		derivLinear, derivTanh            bool
+	}{
+		{BP, false, false, false, false, true, true},
+		{FA, true, false, false, false, true, true},
+		{PBP, false, false, false, false, true, true},
+		{NDI, true, true, false, false, true, true},
+		{DI, true, true, true, false, true, false},
+		{SDI, true, true, true, true, false, false},
+	} {
+		i := c.k.Info()
+		if i.Feedback != c.feedback || i.Leak != c.leak || i.Restabilised != c.restab || i.Diagnostics != c.restab ||
+			i.TwoLayers != c.twoLayers || c.k.AppliesDeriv(Linear) != c.derivLinear || c.k.AppliesDeriv(Tanh) != c.derivTanh {
+			t.Errorf("%v: %+v", c.k, i)
+		}
+		if c.k.UsesFeedback() != c.feedback || c.k.UsesLeak() != c.leak {
+			t.Errorf("%v: UsesFeedback %v, UsesLeak %v", c.k, c.k.UsesFeedback(), c.k.UsesLeak())
+		}
+	}
+	colors := map[color.NRGBA]Kind{}
+	for _, k := range Kinds() {
+		c := k.Info().Color
+		if other, ok := colors[c]; ok || c.A != 0xff {
+			t.Errorf("%v: colour %v (also %v's, or not opaque)", k, c, other)
+		}
+		colors[c] = k
+	}
+	if got, want := Kind(len(Kinds())).String(), fmt.Sprintf("Kind(%d)", len(Kinds())); got != want {
+		t.Errorf("an unknown rule is %q, want %q", got, want)
+	}
 }

@@ -75,9 +75,9 @@ func (n *Network) Clone() *Network {
 // layer in row-major order; biases too when biasScale > 0, else they are 0.
 func (n *Network) InitUniform(rng *rand.Rand, scale, biasScale float64) {
 	for _, l := range n.Layers {
-		fillUniform(l.W.RawMatrix().Data, rng, scale)
+		FillUniform(l.W.RawMatrix().Data, rng, scale)
 		if biasScale > 0 {
-			fillUniform(l.Bias, rng, biasScale)
+			FillUniform(l.Bias, rng, biasScale)
 		} else {
 			clear(l.Bias)
 		}
@@ -115,29 +115,35 @@ func (n *Network) InitOrthogonal(rng *rand.Rand) {
 	}
 }
 
-func fillUniform(x []float64, rng *rand.Rand, s float64) {
+// FillUniform sets x[0], x[1], ... in turn to draws from uniform(-s, s).
+func FillUniform(x []float64, rng *rand.Rand, s float64) {
 	for i := range x {
 		x[i] = s * (2*rng.Float64() - 1)
 	}
 }
 
-// forward holds the activations of one batch.
-type forward struct {
-	a, h []*mat.Dense // per layer: pre-activation and output, n_l x bs
+// Forward computes a network's activations for cols input columns at a
+// time and holds them until the next Run. It owns its buffers: Run
+// allocates nothing. It must not be shared between goroutines.
+type Forward struct {
+	a, h []*mat.Dense // per layer: pre-activation and output, n_l x cols
 }
 
-func newForward(sizes []int, bs int) *forward {
-	f := &forward{}
+// NewForward returns the activations of a network of the given sizes
+// (input first) for cols columns.
+func NewForward(sizes []int, cols int) *Forward {
+	f := &Forward{}
 	for _, s := range sizes[1:] {
-		f.a = append(f.a, mat.NewDense(s, bs, nil))
-		f.h = append(f.h, mat.NewDense(s, bs, nil))
+		f.a = append(f.a, mat.NewDense(s, cols, nil))
+		f.h = append(f.h, mat.NewDense(s, cols, nil))
 	}
 	return f
 }
 
-// run computes every layer's activations for the input columns x (n0 x bs)
-// and returns the output (h of the last layer, softmax applied if any).
-func (f *forward) run(n *Network, x *mat.Dense) *mat.Dense {
+// Run computes every layer's activations for the input columns x (n0 x
+// cols, a view of a wider matrix too) and returns the output (h of the
+// last layer, softmax applied if any), which f owns.
+func (f *Forward) Run(n *Network, x *mat.Dense) *mat.Dense {
 	in := x.RawMatrix()
 	for l, ly := range n.Layers {
 		a, h := f.a[l].RawMatrix(), f.h[l].RawMatrix()
@@ -183,10 +189,14 @@ func softmaxColumns(h, a blas64.General) {
 	}
 }
 
+// PreActivation returns the pre-activation a = W h + b of layer l (from 0)
+// of the last Run, which f owns.
+func (f *Forward) PreActivation(l int) *mat.Dense { return f.a[l] }
+
 // derivTo sets dst to the transfer derivative of layer l at its
 // pre-activation (1 - h² for tanh), and reports false for a linear layer
 // (whose derivative is 1 and need not be applied).
-func (f *forward) derivTo(dst *mat.Dense, n *Network, l int) bool {
+func (f *Forward) derivTo(dst *mat.Dense, n *Network, l int) bool {
 	if n.Layers[l].F != Tanh {
 		return false
 	}

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"math"
 
-	"dinv/io/mnist"
+	"dinv/linalg"
 )
 
 // ParamError is a parameter value that an experiment rejects. Key is the
@@ -33,11 +33,11 @@ var ErrTooLarge = errors.New("models: cell too large")
 // the DI autoencoder, needs about 0.6 GiB by this estimate.
 const MaxCellBytes = 4 << 30
 
-// memTerm is one part of a cell's memory: bytes, and the parameter that
-// drives it.
-type memTerm struct {
-	key   string
-	bytes float64
+// MemTerm is one part of a cell's memory: bytes, and the parameter that
+// drives it (the one a refusal names).
+type MemTerm struct {
+	Key   string
+	Bytes float64
 }
 
 // Check reports whether p and m make a valid run of e: what Run would
@@ -51,8 +51,8 @@ func (e *Experiment) Check(p Params, m Model) error {
 	if err := m.validate(e.Name, p); err != nil {
 		return err
 	}
-	if e.check != nil {
-		if err := e.check(p); err != nil {
+	if e.def.Check != nil {
+		if err := e.def.Check(p); err != nil {
 			var pe *ParamError
 			if errors.As(err, &pe) {
 				pe.Experiment = e.Name
@@ -74,14 +74,14 @@ func (e *Experiment) Check(p Params, m Model) error {
 // not a measurement.
 func (e *Experiment) Footprint(p Params, m Model) (bytes float64, key string) {
 	terms := commonFootprint(p, m)
-	if e.footprint != nil {
-		terms = append(terms, e.footprint(p)...)
+	if e.def.Footprint != nil {
+		terms = append(terms, e.def.Footprint(p)...)
 	}
 	best := 0.0
 	for _, t := range terms {
-		bytes += t.bytes
-		if t.bytes > best {
-			best, key = t.bytes, t.key
+		bytes += t.Bytes
+		if t.Bytes > best {
+			best, key = t.Bytes, t.Key
 		}
 	}
 	return bytes, key
@@ -89,32 +89,34 @@ func (e *Experiment) Footprint(p Params, m Model) (bytes float64, key string) {
 
 // commonFootprint is the network's part: weights with their feedback,
 // updates and optimiser matrices, and activations of a minibatch.
-func commonFootprint(p Params, m Model) []memTerm {
+func commonFootprint(p Params, m Model) []MemTerm {
 	var weights, loops, units float64
 	for l := 0; l+1 < len(p.Sizes); l++ {
 		a, b := float64(p.Sizes[l]), float64(p.Sizes[l+1])
 		weights += a * b
-		if m.Kind == DI || m.Kind == SDI || m.Feedback == Optim {
+		if m.Kind.Info().Restabilised || m.Feedback == Optim {
 			loops += (a + b) * (a + b) // the stability optimiser's Lyapunov matrices
 		}
 	}
 	for _, s := range p.Sizes {
 		units += float64(s)
 	}
-	return []memTerm{
+	return []MemTerm{
 		{"sizes", 8 * (8*weights + 12*loops)},
 		{"batch_size", 8 * 6 * units * float64(max(p.BatchSize, 1))},
 	}
 }
 
-// curveTerm is the recorded curve: about 100 bytes a point while it is
-// collected and written.
-func curveTerm(p Params, key string, steps float64) memTerm {
+// CurveTerm is the memory of the curve of a run of steps training steps
+// with the recording cadence of p (eval_every, eval_sets, diag_every):
+// about 100 bytes a point while it is collected and written. key is the
+// parameter that sets steps.
+func CurveTerm(p Params, key string, steps float64) MemTerm {
 	points := steps / float64(max(p.EvalEvery, 1)) * float64(max(len(p.EvalSets), 1))
 	if p.DiagEvery > 0 {
 		points += steps / float64(p.DiagEvery) * 4 * float64(len(p.Sizes))
 	}
-	return memTerm{key, 100 * points}
+	return MemTerm{key, 100 * points}
 }
 
 func bytesText(n float64) string {
@@ -182,8 +184,8 @@ func (p Params) validate(exp string, m Model) error {
 		return bad("train_size", "train_size must not be negative (0: all), got %d", p.TrainSize)
 	case p.TestSize < 0:
 		return bad("test_size", "test_size must not be negative (0: all), got %d", p.TestSize)
-	case m.Kind == SDI && len(p.Sizes) < 4:
-		return bad("sizes", "SDI needs at least three layers (four sizes), got %v", p.Sizes)
+	case m.Kind.Info().TwoLayers && len(p.Sizes) < 4:
+		return bad("sizes", "%v needs at least three layers (four sizes), got %v", m.Kind, p.Sizes)
 	}
 	for _, c := range []struct {
 		key string
@@ -215,73 +217,37 @@ func (p Params) validate(exp string, m Model) error {
 	return nil
 }
 
-// checkRegression: the regressions run online over num_iters examples.
-func checkRegression(p Params) error {
-	switch {
-	case p.NumIters < 1:
-		return &ParamError{Key: "num_iters", Msg: fmt.Sprintf("num_iters must be at least 1, got %d", p.NumIters)}
-	case p.BatchSize != 1:
-		return &ParamError{Key: "batch_size", Msg: fmt.Sprintf("the regressions learn online: batch_size must be 1, got %d", p.BatchSize)}
+// spec turns the parameters into the trainer's settings.
+func (p Params) spec(m Model, opt TrainOptions) trainSpec {
+	var g Transfer // a rule without a loop has none
+	gLayer := false
+	if gOf := m.Kind.Info().g; gOf != nil {
+		name := gOf(p)
+		g, _ = ParseTransfer(name)
+		gLayer = name == "layer"
 	}
-	return nil
-}
-
-// regressionFootprint: inputs, targets and (nonlinear) the teacher's
-// activations over the whole data set, the order, and the curve.
-func regressionFootprint(p Params) []memTerm {
-	var units float64
-	for _, s := range p.Sizes {
-		units += float64(s)
+	clip := make([]float64, len(p.Sizes)-1)
+	for i, c := range p.Clip { // clip[i] bounds the delta of hidden layer i+1
+		if i < len(clip) {
+			clip[i] = c
+		}
 	}
-	n := float64(p.NumIters)
-	return []memTerm{
-		{"num_iters", 8 * n * (2*units + float64(p.Sizes[0]+p.Sizes[len(p.Sizes)-1]) + 1)},
-		curveTerm(p, "num_iters", n),
-	}
-}
-
-// checkMNIST: the network must fit MNIST's images and labels (or images,
-// for the autoencoder), and the sets are MNIST's.
-func checkMNIST(autoencoder bool) func(p Params) error {
-	return func(p Params) error {
-		out := 10
-		if autoencoder {
-			out = mnist.ImageSize
-		}
-		train := mnist.NumTrain
-		if p.TrainSize > 0 {
-			train = p.TrainSize
-		}
-		switch {
-		case p.Sizes[0] != mnist.ImageSize || p.Sizes[len(p.Sizes)-1] != out:
-			return &ParamError{Key: "sizes", Msg: fmt.Sprintf("sizes %v do not fit MNIST: want %d inputs and %d outputs", p.Sizes, mnist.ImageSize, out)}
-		case p.Epochs < 1:
-			return &ParamError{Key: "epochs", Msg: fmt.Sprintf("epochs must be at least 1, got %d", p.Epochs)}
-		case p.TrainSize > mnist.NumTrain:
-			return &ParamError{Key: "train_size", Msg: fmt.Sprintf("train_size %d exceeds MNIST's %d training images", p.TrainSize, mnist.NumTrain)}
-		case p.TestSize > mnist.NumTest:
-			return &ParamError{Key: "test_size", Msg: fmt.Sprintf("test_size %d exceeds MNIST's %d test images", p.TestSize, mnist.NumTest)}
-		case p.BatchSize > train:
-			return &ParamError{Key: "batch_size", Msg: fmt.Sprintf("batch_size %d exceeds the %d training images", p.BatchSize, train)}
-		}
-		return nil
+	return trainSpec{
+		batch: p.BatchSize, eta: p.Eta, wDecay: p.WDecay, normDelW: p.NormDelW,
+		clip: clip, clipFrom: p.ClipFrom, g: g, gLayer: gLayer, dt: p.DT, tsteps: p.TSteps,
+		ssa:      linalg.SSAParams{LR: p.SSALR, MaxIters: p.SSAMax, MinIters: p.SSAMin},
+		ssaTries: p.SSATries, fbScale: p.FbackScale, optimLeak: p.OptimLeak,
+		diagEvery: p.DiagEvery, diagPBP: opt.DiagPBP, evalEvery: p.EvalEvery, skipFirst: p.SkipFirst,
 	}
 }
 
-// mnistFootprint: the evaluation's chunk of activations and the curve (the
-// data set itself is shared by every cell of a process).
-func mnistFootprint(p Params) []memTerm {
-	var units float64
-	for _, s := range p.Sizes {
-		units += float64(s)
-	}
-	train := mnist.NumTrain
-	if p.TrainSize > 0 {
-		train = p.TrainSize
-	}
-	steps := float64(p.Epochs) * float64(train/max(p.BatchSize, 1))
-	return []memTerm{
-		{"sizes", 8 * 3 * units * evalChunk},
-		curveTerm(p, "epochs", steps),
+// BaseParams are the defaults that the experiments share, where their
+// Defaults start.
+func BaseParams() Params {
+	return Params{
+		BatchSize: 1, Init: "normal", InitScale: 0.01, FbackScale: 0.5,
+		DIG: "linear", SDIG: "tanh", DT: DefaultDT, TSteps: DefaultTSteps,
+		SSALR: 0.05, SSAMax: 200, SSAMin: 10, SSATries: 3,
+		EvalEvery: 1, DiagEvery: 1,
 	}
 }

@@ -107,8 +107,9 @@ func (p *Propagator) reduced() bool {
 // delta (nOut x batch, one column per example) back across the layer with
 // forward matrix w and feedback b (b is not read by BP and PBP and may be
 // nil there). When dh (nIn x batch, the transfer derivative of the layer
-// below) is not nil the result is multiplied by it elementwise, except for DI
-// with tanh g, whose result already lives in pre-activation space.
+// below) is not nil the result is multiplied by it elementwise where the
+// rule applies f' (Kind.AppliesDeriv: not DI with tanh g, whose result
+// already lives in pre-activation space).
 func (p *Propagator) PropagateTo(dst, w, b, delta, dh *mat.Dense) {
 	bs := p.checkDims(dst, w, b, delta, dh)
 	d, W, D := dst.RawMatrix(), w.RawMatrix(), delta.RawMatrix()
@@ -132,7 +133,7 @@ func (p *Propagator) PropagateTo(dst, w, b, delta, dh *mat.Dense) {
 			p.diDirect(d, W, B, D, bs)
 		}
 	}
-	if dh != nil && !(p.rule.Kind == DI && p.rule.G == Tanh) {
+	if dh != nil && p.rule.Kind.AppliesDeriv(p.rule.G) {
 		h := dh.RawMatrix()
 		for i := range p.nIn {
 			row := d.Data[i*d.Stride : i*d.Stride+bs]

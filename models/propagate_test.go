@@ -1,44 +1,14 @@
 package models
 
 import (
-	"math"
 	"math/rand/v2"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
 
 	"dinv/linalg"
+	"dinv/models/internal/mattest"
 )
-
-func randDense(rng *rand.Rand, r, c int, s float64) *mat.Dense {
-	m := mat.NewDense(r, c, nil)
-	for i := range r {
-		for j := range c {
-			m.Set(i, j, s*(2*rng.Float64()-1))
-		}
-	}
-	return m
-}
-
-func negT(w *mat.Dense) *mat.Dense {
-	r, c := w.Dims()
-	b := mat.NewDense(c, r, nil)
-	b.Scale(-1, w.T())
-	return b
-}
-
-// relDiff returns max|a-b| / max|b|.
-func relDiff(a, b mat.Matrix) float64 {
-	r, c := b.Dims()
-	var d, s float64
-	for i := range r {
-		for j := range c {
-			d = max(d, math.Abs(a.At(i, j)-b.At(i, j)))
-			s = max(s, math.Abs(b.At(i, j)))
-		}
-	}
-	return d / s
-}
 
 func propagate(r Rule, w, b, delta, dh *mat.Dense) *mat.Dense {
 	nOut, nIn := w.Dims()
@@ -56,17 +26,17 @@ func TestBPAndFA(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, sh := range testShapes {
 		nIn, nOut := sh[0], sh[1]
-		w, b := randDense(rng, nOut, nIn, 0.5), randDense(rng, nIn, nOut, 0.5)
-		delta, dh := randDense(rng, nOut, 3, 1), randDense(rng, nIn, 3, 1)
+		w, b := mattest.Rand(rng, nOut, nIn, 0.5), mattest.Rand(rng, nIn, nOut, 0.5)
+		delta, dh := mattest.Rand(rng, nOut, 3, 1), mattest.Rand(rng, nIn, 3, 1)
 		var want mat.Dense
 		want.Mul(w.T(), delta)
 		want.MulElem(&want, dh)
-		if d := relDiff(propagate(Rule{Kind: BP}, w, nil, delta, dh), &want); d > 1e-14 {
+		if d := mattest.RelDiff(propagate(Rule{Kind: BP}, w, nil, delta, dh), &want); d > 1e-14 {
 			t.Errorf("BP %v: off by %.3g", sh, d)
 		}
 		want.Mul(b, delta)
 		want.MulElem(&want, dh)
-		if d := relDiff(propagate(Rule{Kind: FA}, w, b, delta, dh), &want); d > 1e-14 {
+		if d := mattest.RelDiff(propagate(Rule{Kind: FA}, w, b, delta, dh), &want); d > 1e-14 {
 			t.Errorf("FA %v: off by %.3g", sh, d)
 		}
 	}
@@ -78,11 +48,11 @@ func TestNDINegTransposeIsPBP(t *testing.T) {
 	rng := rand.New(rand.NewPCG(2, 2))
 	for _, sh := range testShapes {
 		nIn, nOut := sh[0], sh[1]
-		w := randDense(rng, nOut, nIn, 0.5)
-		delta := randDense(rng, nOut, 4, 1)
-		ndi := propagate(Rule{Kind: NDI}, w, negT(w), delta, nil)
+		w := mattest.Rand(rng, nOut, nIn, 0.5)
+		delta := mattest.Rand(rng, nOut, 4, 1)
+		ndi := propagate(Rule{Kind: NDI}, w, mattest.NegT(w), delta, nil)
 		pbp := propagate(Rule{Kind: PBP}, w, nil, delta, nil)
-		if d := relDiff(ndi, pbp); d > 1e-11 {
+		if d := mattest.RelDiff(ndi, pbp); d > 1e-11 {
 			t.Errorf("%v: NDI(B=-Wᵀ, alpha=0) differs from PBP by %.3g", sh, d)
 		}
 	}
@@ -93,17 +63,17 @@ func TestLinearDIFixedPointIsNDI(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 2))
 	for _, sh := range testShapes {
 		nIn, nOut := sh[0], sh[1]
-		w := randDense(rng, nOut, nIn, 0.5)
-		delta := randDense(rng, nOut, 2, 1)
+		w := mattest.Rand(rng, nOut, nIn, 0.5)
+		delta := mattest.Rand(rng, nOut, 2, 1)
 		for _, alpha := range []float64{0.05, 0.5} {
-			b := negT(w)
+			b := mattest.NegT(w)
 			r := Rule{Kind: DI, Leak: alpha, TSteps: 20000}
 			if lm := linalg.LambdaMax(w, b, alpha); !(lm < -1e-3) {
 				t.Fatalf("%v: test wants a stable loop, lambda_max %v", sh, lm)
 			}
 			di := propagate(r, w, b, delta, nil)
 			ndi := propagate(Rule{Kind: NDI, Leak: alpha}, w, b, delta, nil)
-			if d := relDiff(di, ndi); d > 1e-9 {
+			if d := mattest.RelDiff(di, ndi); d > 1e-9 {
 				t.Errorf("%v alpha %v: DI fixed point differs from NDI by %.3g", sh, alpha, d)
 			}
 		}
@@ -116,9 +86,9 @@ func TestReducedLinearDIMatchesDirect(t *testing.T) {
 	rng := rand.New(rand.NewPCG(4, 2))
 	for _, sh := range [][2]int{{20, 10}, {1000, 10}, {30, 1}} {
 		nIn, nOut := sh[0], sh[1]
-		w := randDense(rng, nOut, nIn, 0.05)
-		delta := randDense(rng, nOut, 3, 1)
-		for _, b := range []*mat.Dense{negT(w), randDense(rng, nIn, nOut, 0.5)} {
+		w := mattest.Rand(rng, nOut, nIn, 0.05)
+		delta := mattest.Rand(rng, nOut, 3, 1)
+		for _, b := range []*mat.Dense{mattest.NegT(w), mattest.Rand(rng, nIn, nOut, 0.5)} {
 			r := Rule{Kind: DI, Leak: 0.01}
 			p := NewPropagator(r, nIn, nOut, 3)
 			if !p.reduced() {
@@ -130,7 +100,7 @@ func TestReducedLinearDIMatchesDirect(t *testing.T) {
 			q.noReduce = true
 			want := mat.NewDense(nIn, 3, nil)
 			q.PropagateTo(want, w, b, delta, nil)
-			if d := relDiff(got, want); !(d <= 1e-9) {
+			if d := mattest.RelDiff(got, want); !(d <= 1e-9) {
 				t.Errorf("%v: reduced loop differs from direct by %.3g", sh, d)
 			}
 		}
@@ -143,9 +113,9 @@ func TestBatchEqualsColumns(t *testing.T) {
 	const bs = 5
 	for _, sh := range testShapes {
 		nIn, nOut := sh[0], sh[1]
-		w := randDense(rng, nOut, nIn, 0.3)
-		b := negT(w)
-		delta, dh := randDense(rng, nOut, bs, 1), randDense(rng, nIn, bs, 1)
+		w := mattest.Rand(rng, nOut, nIn, 0.3)
+		b := mattest.NegT(w)
+		delta, dh := mattest.Rand(rng, nOut, bs, 1), mattest.Rand(rng, nIn, bs, 1)
 		for _, r := range allRules() {
 			batch := propagate(r, w, b, delta, dh)
 			p := NewPropagator(r, nIn, nOut, bs)
@@ -154,7 +124,7 @@ func TestBatchEqualsColumns(t *testing.T) {
 				d := mat.DenseCopyOf(delta.Slice(0, nOut, j, j+1))
 				h := mat.DenseCopyOf(dh.Slice(0, nIn, j, j+1))
 				p.PropagateTo(col, w, b, d, h)
-				if diff := relDiff(col, batch.Slice(0, nIn, j, j+1)); diff > 1e-12 {
+				if diff := mattest.RelDiff(col, batch.Slice(0, nIn, j, j+1)); diff > 1e-12 {
 					t.Errorf("%v %v: column %d differs from the batch by %.3g", sh, r, j, diff)
 				}
 			}
@@ -175,9 +145,9 @@ func TestPropagateNoAllocs(t *testing.T) {
 	rng := rand.New(rand.NewPCG(6, 2))
 	for _, sh := range [][3]int{{1000, 10, 1}, {20, 10, 1}, {10, 20, 1}, {500, 250, 100}, {30, 250, 100}} {
 		nIn, nOut, bs := sh[0], sh[1], sh[2]
-		w := randDense(rng, nOut, nIn, 0.01)
-		b := randDense(rng, nIn, nOut, 0.01)
-		delta, dh := randDense(rng, nOut, bs, 1), randDense(rng, nIn, bs, 1)
+		w := mattest.Rand(rng, nOut, nIn, 0.01)
+		b := mattest.Rand(rng, nIn, nOut, 0.01)
+		delta, dh := mattest.Rand(rng, nOut, bs, 1), mattest.Rand(rng, nIn, bs, 1)
 		dst := mat.NewDense(nIn, bs, nil)
 		for _, r := range allRules() {
 			if bs > 1 && r.Kind == DI {
@@ -189,9 +159,9 @@ func TestPropagateNoAllocs(t *testing.T) {
 			}
 		}
 	}
-	w1, w2 := randDense(rng, 20, 30, 0.3), randDense(rng, 10, 20, 0.3)
-	b := randDense(rng, 30, 10, 0.3)
-	delta := randDense(rng, 10, 4, 1)
+	w1, w2 := mattest.Rand(rng, 20, 30, 0.3), mattest.Rand(rng, 10, 20, 0.3)
+	b := mattest.Rand(rng, 30, 10, 0.3)
+	delta := mattest.Rand(rng, 10, 4, 1)
 	d1, d2 := mat.NewDense(30, 4, nil), mat.NewDense(20, 4, nil)
 	for _, g := range []Transfer{Linear, Tanh} {
 		p := NewSDIPropagator(Rule{Kind: SDI, G: g, Leak: 0.01}, 30, 20, 10, 4)
@@ -205,10 +175,10 @@ func TestPropagateNoAllocs(t *testing.T) {
 // other rule multiplies by it.
 func TestTransferDerivative(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 2))
-	w := randDense(rng, 10, 20, 0.3)
-	b := negT(w)
-	delta := randDense(rng, 10, 1, 1)
-	dh := randDense(rng, 20, 1, 1)
+	w := mattest.Rand(rng, 10, 20, 0.3)
+	b := mattest.NegT(w)
+	delta := mattest.Rand(rng, 10, 1, 1)
+	dh := mattest.Rand(rng, 20, 1, 1)
 	for _, r := range allRules() {
 		with, without := propagate(r, w, b, delta, dh), propagate(r, w, b, delta, nil)
 		want := mat.DenseCopyOf(without)
@@ -225,11 +195,11 @@ func TestTransferDerivative(t *testing.T) {
 // r2 = W1 r1 and W2 r2 - alpha rz = delta.
 func TestSDIFixedPoint(t *testing.T) {
 	rng := rand.New(rand.NewPCG(8, 2))
-	w1, w2 := randDense(rng, 20, 30, 0.3), randDense(rng, 10, 20, 0.3)
+	w1, w2 := mattest.Rand(rng, 20, 30, 0.3), mattest.Rand(rng, 10, 20, 0.3)
 	var w21 mat.Dense
 	w21.Mul(w2, w1)
-	b := negT(&w21) // B = -(W2 W1)ᵀ
-	delta := randDense(rng, 10, 1, 1)
+	b := mattest.NegT(&w21) // B = -(W2 W1)ᵀ
+	delta := mattest.Rand(rng, 10, 1, 1)
 	d1, d2 := mat.NewDense(30, 1, nil), mat.NewDense(20, 1, nil)
 	const alpha = 0.1
 	NewSDIPropagator(Rule{Kind: SDI, Leak: alpha, TSteps: 40000}, 30, 20, 10, 1).PropagateTo(d1, d2, w1, w2, b, delta)
@@ -245,10 +215,10 @@ func TestSDIFixedPoint(t *testing.T) {
 	}
 	want1.Mul(b, &rz)
 	want2.Mul(w1, &want1)
-	if d := relDiff(d1, &want1); d > 1e-8 {
+	if d := mattest.RelDiff(d1, &want1); d > 1e-8 {
 		t.Errorf("r1 off by %.3g", d)
 	}
-	if d := relDiff(d2, &want2); d > 1e-8 {
+	if d := mattest.RelDiff(d2, &want2); d > 1e-8 {
 		t.Errorf("r2 off by %.3g", d)
 	}
 }

@@ -2,13 +2,16 @@ package models
 
 import (
 	"fmt"
+	"image/color"
 	"strings"
 )
 
 // Kind is a learning rule: the paper's model_type.
 type Kind int
 
-// The rules of the paper.
+// The rules of the paper, in its order. A rule is its constant here, its
+// entry in rules below and its propagation code (a case of NewPropagator
+// and Propagator.PropagateTo, or a propagator of its own as SDI's).
 const (
 	BP  Kind = iota // backpropagation: Wᵀ delta
 	FA              // feedback alignment: B delta
@@ -18,33 +21,128 @@ const (
 	SDI             // single-loop DI across two layers
 )
 
-var kindNames = [...]string{BP: "BP", FA: "FA", PBP: "PBP", NDI: "NDI", DI: "DI", SDI: "SDI"}
+// RuleInfo is what the trainer, the sweeps and the figures know of a rule
+// besides its propagation code.
+type RuleInfo struct {
+	Name string // the paper's model_type
 
-func (k Kind) String() string {
-	if k < 0 || int(k) >= len(kindNames) {
-		return fmt.Sprintf("Kind(%d)", int(k))
-	}
-	return kindNames[k]
+	// Feedback: the rule reads a feedback matrix B, and so fback_type,
+	// fback_gain and fback_scale.
+	Feedback bool
+	// Leak: the rule reads the leak alpha.
+	Leak bool
+	// Restabilised: after every update the trainer checks the stability of
+	// each of the rule's loops and runs the stability optimiser again on
+	// the B of a loop that has become unstable.
+	Restabilised bool
+	// Diagnostics: the rule records the DI diagnostics every diag_every
+	// steps, for every layer with feedback: lambda_max, the angle between B
+	// and -Wᵀ, and the angles between its delta and NDI's (and PBP's).
+	Diagnostics bool
+	// Deriv says, by the g of the rule's loop (Linear for a rule without
+	// one), whether the rule multiplies the error it carries down by f',
+	// the derivative of the transfer of the layer below. DI with tanh g
+	// does not (its loop inverts the nonlinearity itself, so its answer is
+	// already a pre-activation error); SDI never does (its loop's states
+	// are the errors).
+	Deriv [2]bool
+	// TwoLayers: the rule spans the last two layers with one loop and one
+	// B (layers below them propagate with BP); it needs three layers.
+	TwoLayers bool
+	// Color is the rule's colour in every figure (matplotlib's tab10,
+	// which keeps these six apart in print and on screen).
+	Color color.NRGBA
+
+	// g returns the parameter that names g inside the rule's loop (nil
+	// for a rule without a loop): linear, tanh, or layer (the transfer of
+	// the layer below).
+	g func(p Params) string
 }
 
+// always is Deriv of a rule that always applies f'.
+var always = [2]bool{Linear: true, Tanh: true}
+
+// rules holds, for each Kind, its properties.
+var rules = [...]RuleInfo{
+	BP: {
+		Name:  "BP",
+		Deriv: always,
+		Color: color.NRGBA{0x1f, 0x77, 0xb4, 0xff}, // blue
+	},
+	FA: {
+		Name:     "FA",
+		Feedback: true,
+		Deriv:    always,
+		Color:    color.NRGBA{0xff, 0x7f, 0x0e, 0xff}, // orange
+	},
+	PBP: {
+		Name:  "PBP",
+		Deriv: always,
+		Color: color.NRGBA{0x94, 0x67, 0xbd, 0xff}, // purple
+	},
+	NDI: {
+		Name:     "NDI",
+		Feedback: true, Leak: true,
+		Deriv: always,
+		Color: color.NRGBA{0x2c, 0xa0, 0x2c, 0xff}, // green
+	},
+	DI: {
+		Name:     "DI",
+		Feedback: true, Leak: true, Restabilised: true, Diagnostics: true,
+		Deriv: [2]bool{Linear: true},
+		Color: color.NRGBA{0xd6, 0x27, 0x28, 0xff}, // red
+		g:     func(p Params) string { return p.DIG },
+	},
+	SDI: {
+		Name:     "SDI",
+		Feedback: true, Leak: true, Restabilised: true, Diagnostics: true,
+		TwoLayers: true,
+		Color:     color.NRGBA{0x17, 0xbe, 0xcf, 0xff}, // cyan
+		g:         func(p Params) string { return p.SDIG },
+	},
+}
+
+// Info returns the properties of rule k (the zero RuleInfo, but for its
+// name, for a Kind that is none of the rules).
+func (k Kind) Info() RuleInfo {
+	if k < 0 || int(k) >= len(rules) {
+		return RuleInfo{Name: fmt.Sprintf("Kind(%d)", int(k))}
+	}
+	return rules[k]
+}
+
+func (k Kind) String() string { return k.Info().Name }
+
 // Kinds returns every rule, in the paper's order.
-func Kinds() []Kind { return []Kind{BP, FA, PBP, NDI, DI, SDI} }
+func Kinds() []Kind {
+	ks := make([]Kind, len(rules))
+	for i := range ks {
+		ks[i] = Kind(i)
+	}
+	return ks
+}
 
 // ParseKind returns the rule named s (case-insensitive).
 func ParseKind(s string) (Kind, error) {
-	for k, name := range kindNames {
-		if strings.EqualFold(s, name) {
+	names := make([]string, len(rules))
+	for k, r := range rules {
+		if strings.EqualFold(s, r.Name) {
 			return Kind(k), nil
 		}
+		names[k] = r.Name
 	}
-	return 0, fmt.Errorf("unknown model_type %q (valid: %s)", s, strings.Join(kindNames[:], ", "))
+	return 0, fmt.Errorf("unknown model_type %q (valid: %s)", s, strings.Join(names, ", "))
 }
 
 // UsesFeedback reports whether the rule reads a feedback matrix B.
-func (k Kind) UsesFeedback() bool { return k == FA || k == NDI || k == DI || k == SDI }
+func (k Kind) UsesFeedback() bool { return k.Info().Feedback }
 
 // UsesLeak reports whether the rule reads the leak alpha.
-func (k Kind) UsesLeak() bool { return k == NDI || k == DI || k == SDI }
+func (k Kind) UsesLeak() bool { return k.Info().Leak }
+
+// AppliesDeriv reports whether the rule, with g inside its loop, multiplies
+// the error it carries down by f' (see RuleInfo.Deriv).
+func (k Kind) AppliesDeriv(g Transfer) bool { return k.Info().Deriv[g] }
 
 // Transfer is a layer's nonlinearity, and for DI and SDI the function g
 // inside the loop.

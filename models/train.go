@@ -83,8 +83,8 @@ type trainSpec struct {
 	normDelW  bool
 	clip      []float64 // clip[l]: largest norm of delta[l] (per example), 0 = none
 	clipFrom  int       // first step at which clipping applies
-	g         Transfer  // g inside DI and SDI loops
-	gLayer    bool      // DI: g is the transfer of the layer below (its own nonlinearity)
+	g         Transfer  // g inside the rule's loop (DI, SDI)
+	gLayer    bool      // g is the transfer of the layer below (DI's "layer": its own nonlinearity)
 	dt        float64
 	tsteps    int
 	ssa       linalg.SSAParams
@@ -93,11 +93,23 @@ type trainSpec struct {
 	optimLeak float64 // the alpha optim feedback is first optimised for
 	diagEvery int     // record DI/SDI diagnostics every this many steps (0: never)
 	diagPBP   bool    // also record the angle to PBP's delta
+	evalEvery int     // Train evaluates every this many steps
+	skipFirst bool    // Train makes no update at step 0
 }
 
-// trainer owns every buffer of one run: after construction, a step
-// allocates nothing.
-type trainer struct {
+// TrainOptions are what a trainer takes beyond the network, the parameters
+// and the model.
+type TrainOptions struct {
+	// DiagPBP also records, among the DI diagnostics, the angle between the
+	// rule's delta and PBP's (the linear experiment's Fig. 3f).
+	DiagPBP bool
+}
+
+// Trainer trains one model on one network: it owns every buffer of the
+// run (activations, deltas, feedback, the stability optimiser's
+// workspaces), and after construction a step allocates nothing. It must
+// not be shared between goroutines.
+type Trainer struct {
 	stop atomic.Bool // set when the run's context ends: DI and SDI loops end early
 
 	net  *Network
@@ -108,7 +120,7 @@ type trainer struct {
 	fb    []*mat.Dense   // fb[l]: feedback of layer l (nIn x nOut), nil if unused
 	props []*Propagator  // props[l] carries delta[l] to delta[l-1]
 	sdi   *SDIPropagator // SDI: across the last two layers
-	fw    *forward
+	fw    *Forward
 	delta []*mat.Dense // delta[l]: error at the output of layer l, n_l x batch
 	dh    []*mat.Dense
 	dw    []*mat.Dense // norm_delw with minibatches only: scratch for dW
@@ -124,14 +136,20 @@ type trainer struct {
 	ssaRetries int
 }
 
-func newTrainer(ctx context.Context, net *Network, m Model, spec trainSpec, fbRng *rand.Rand) (*trainer, error) {
+// NewTrainer returns the trainer of model m on net with the parameters p
+// (as Experiment.Check accepts them). It draws the feedback matrices from
+// net's weights with rng, which also draws the stability optimiser's fresh
+// starts. When that fails (optim feedback that cannot be made stable, or
+// ctx's end) the trainer is returned with the error, for Failed.
+func NewTrainer(ctx context.Context, net *Network, p Params, m Model, opt TrainOptions, rng *rand.Rand) (*Trainer, error) {
+	spec := p.spec(m, opt)
 	L := len(net.Layers)
 	sizes := net.Sizes()
-	t := &trainer{net: net, m: m, spec: spec, rng: fbRng,
+	t := &Trainer{net: net, m: m, spec: spec, rng: rng,
 		fb: make([]*mat.Dense, L), props: make([]*Propagator, L),
 		stab: make([]*linalg.Stability, L), opt: make([]*linalg.Optimizer, L),
 		ndi: make([]*Propagator, L), pbp: make([]*Propagator, L),
-		fw: newForward(sizes, spec.batch),
+		fw: NewForward(sizes, spec.batch),
 	}
 	for l := range L {
 		t.delta = append(t.delta, mat.NewDense(sizes[l+1], spec.batch, nil))
@@ -141,13 +159,14 @@ func newTrainer(ctx context.Context, net *Network, m Model, spec trainSpec, fbRn
 		}
 	}
 	rule := Rule{Kind: m.Kind, Leak: m.Leak, G: spec.g, DT: spec.dt, TSteps: spec.tsteps}
+	info := m.Kind.Info()
 	// Layers with a feedback matrix of their own. SDI's loop has one matrix
 	// across its two layers; like the original it also keeps one per layer
 	// (initialised, and re-stabilised, alike) for its diagnostics.
 	lowFB := 1
-	if m.Kind == SDI {
+	if info.TwoLayers {
 		if L < 3 {
-			panic("models: SDI needs at least three layers") // Params.validate rejects it first
+			panic("models: " + m.Kind.String() + " needs at least three layers") // Params.validate rejects it first
 		}
 		n1, n2, n3 := sizes[L-2], sizes[L-1], sizes[L]
 		t.sdi = NewSDIPropagator(rule, n1, n2, n3, spec.batch)
@@ -165,10 +184,10 @@ func newTrainer(ctx context.Context, net *Network, m Model, spec trainSpec, fbRn
 			t.props[l] = NewPropagator(r, sizes[l], sizes[l+1], spec.batch)
 		}
 	}
-	diag := spec.diagEvery > 0 && (m.Kind == DI || m.Kind == SDI)
-	for l := lowFB; l < L && m.Kind.UsesFeedback(); l++ {
+	diag := spec.diagEvery > 0 && info.Diagnostics
+	for l := lowFB; l < L && info.Feedback; l++ {
 		t.fb[l] = mat.NewDense(sizes[l], sizes[l+1], nil)
-		if m.Kind == DI || m.Kind == SDI {
+		if info.Restabilised || diag { // diag records each loop's lambda_max
 			t.stab[l] = linalg.NewStability(sizes[l], sizes[l+1])
 		}
 		if diag {
@@ -196,13 +215,85 @@ func newTrainer(ctx context.Context, net *Network, m Model, spec trainSpec, fbRn
 	return t, t.initFeedback(ctx)
 }
 
-// failed is the Result of a run that failed before or while training.
-func (t *trainer) failed() Result {
+// NewRun builds the network of spec with the initial weights of seed
+// (p.Init, drawn from StreamInit) and the trainer of m on it, its feedback
+// drawn from StreamFeedback: how every experiment starts a run, so that all
+// models of one seed start from the same weights. As NewTrainer, it returns
+// the trainer also on failure.
+func NewRun(ctx context.Context, p Params, m Model, seed uint64, spec NetSpec, opt TrainOptions) (*Network, *Trainer, error) {
+	net := NewNetwork(spec)
+	if p.Init == "orthogonal" {
+		net.InitOrthogonal(StreamInit.Rand(seed))
+	} else {
+		net.InitUniform(StreamInit.Rand(seed), p.InitScale, p.BiasInit)
+	}
+	t, err := NewTrainer(ctx, net, p, m, opt, StreamFeedback.Rand(seed))
+	return net, t, err
+}
+
+// Failed is the Result of a run that failed before or while training:
+// NaN errors and the stability optimiser's counts.
+func (t *Trainer) Failed() Result {
 	return Result{FinalTrainError: math.NaN(), FinalTestError: math.NaN(), SSARuns: t.ssaRuns, SSARetries: t.ssaRetries}
 }
 
+// Train runs the part of a run common to every experiment: steps training
+// steps on the example columns that next returns (inputs x, targets y, one
+// column per example; see Step), with the stability re-optimisation of DI
+// and SDI, their diagnostics every diag_every steps, and eval every
+// eval_every steps and after the last one. eval records its own metrics
+// and returns the train and test errors (NaN where not measured) and
+// whether every measured error was finite. A run whose errors or weights
+// stop being finite ends with status Diverged and no error; Train returns
+// ctx's error soon after ctx ends, even in the middle of a DI step.
+func (t *Trainer) Train(ctx context.Context, steps int, rec Recorder,
+	next func(k int) (x, y *mat.Dense),
+	eval func(k int) (train, test float64, finite bool, err error)) (res Result, err error) {
+	res = Result{FinalTrainError: math.NaN(), FinalTestError: math.NaN()}
+	defer func() { res.SSARuns, res.SSARetries = t.ssaRuns, t.ssaRetries }()
+	// A DI step on the autoencoder takes many seconds: its loops look at
+	// this flag, so that the work stops soon after ctx ends.
+	defer context.AfterFunc(ctx, func() { t.stop.Store(true) })()
+	diag := t.spec.diagEvery > 0 && t.m.Kind.Info().Diagnostics
+	for k := range steps {
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		x, y := next(k)
+		update := !(t.spec.skipFirst && k == 0)
+		if !t.Step(k, x, y, update) {
+			res.Status, res.DivergedAt = Diverged, k
+			return res, nil
+		}
+		res.Steps = k + 1
+		if update {
+			if err := t.Restabilise(ctx); errors.Is(err, ErrDiverged) {
+				res.Status, res.DivergedAt = Diverged, k
+				return res, nil
+			} else if err != nil {
+				return res, err
+			}
+		}
+		if diag && k%t.spec.diagEvery == 0 {
+			t.Diagnostics(k, rec)
+		}
+		if k%t.spec.evalEvery == 0 || k == steps-1 {
+			tr, te, finite, err := eval(k)
+			if err != nil {
+				return res, err
+			}
+			res.FinalTrainError, res.FinalTestError = tr, te
+			if !finite || !t.weightsFinite() {
+				res.Status, res.DivergedAt = Diverged, k
+				return res, nil
+			}
+		}
+	}
+	return res, nil
+}
+
 // initFeedback draws every layer's feedback from the initial weights.
-func (t *trainer) initFeedback(ctx context.Context) error {
+func (t *Trainer) initFeedback(ctx context.Context) error {
 	L := len(t.net.Layers)
 	f := Feedback{Type: t.m.Feedback, Scale: t.m.Scale, Gain: t.m.Gain, Leak: t.spec.optimLeak, SSA: t.spec.ssa}
 	if f.Scale == 0 && f.Type == Random {
@@ -246,7 +337,7 @@ func gainOf(f Feedback) float64 {
 
 // initLayer draws one feedback matrix; for optim it retries from fresh
 // random draws when the optimiser fails.
-func (t *trainer) initLayer(ctx context.Context, b, w *mat.Dense, f Feedback) (linalg.SSAResult, error) {
+func (t *Trainer) initLayer(ctx context.Context, b, w *mat.Dense, f Feedback) (linalg.SSAResult, error) {
 	var opt *linalg.Optimizer
 	for try := 0; ; try++ {
 		if f.Type == Optim {
@@ -267,14 +358,15 @@ func (t *trainer) initLayer(ctx context.Context, b, w *mat.Dense, f Feedback) (l
 	}
 }
 
-// step trains on the input columns x with targets y (one column per
-// example). With update false it computes the deltas but leaves the
-// weights alone (the paper's skipped first update). It returns false if
-// the output error is not finite.
-func (t *trainer) step(k int, x, y *mat.Dense, update bool) bool {
+// Step trains on the input columns x with targets y (one column per
+// example) as step k (clipping applies from clip_from on). With update
+// false it computes the deltas but leaves the weights alone (the paper's
+// skipped first update). It returns false if the output error is not
+// finite. Train calls it, then Restabilise and Diagnostics.
+func (t *Trainer) Step(k int, x, y *mat.Dense, update bool) bool {
 	net := t.net
 	L := len(net.Layers)
-	out := t.fw.run(net, x)
+	out := t.fw.Run(net, x)
 	// Output error e = target - output, a descent direction.
 	e := t.delta[L-1].RawMatrix()
 	o, yr := out.RawMatrix(), y.RawMatrix()
@@ -303,7 +395,7 @@ func (t *trainer) step(k int, x, y *mat.Dense, update bool) bool {
 }
 
 // backward fills delta[l] for every l < L-1.
-func (t *trainer) backward(k int) {
+func (t *Trainer) backward(k int) {
 	net := t.net
 	L := len(net.Layers)
 	low := 1
@@ -328,7 +420,7 @@ func (t *trainer) backward(k int) {
 }
 
 // clip scales every column of delta[l] whose norm exceeds the layer's bound.
-func (t *trainer) clip(k, l int) {
+func (t *Trainer) clip(k, l int) {
 	if l >= len(t.spec.clip) || t.spec.clip[l] <= 0 || k < t.spec.clipFrom {
 		return
 	}
@@ -352,7 +444,7 @@ func (t *trainer) clip(k, l int) {
 // updateLayer applies W += eta dW - w_decay W (and likewise the bias), with
 // dW = delta h_prevᵀ summed over the batch, normalised by its Frobenius norm
 // under norm_delw.
-func (t *trainer) updateLayer(l int, x *mat.Dense) {
+func (t *Trainer) updateLayer(l int, x *mat.Dense) {
 	ly := t.net.Layers[l]
 	in := x.RawMatrix()
 	if l > 0 {
@@ -429,8 +521,8 @@ func frobeniusOuter(dw *mat.Dense, d, in blas64.General) float64 {
 	return math.Sqrt(ss)
 }
 
-// errDiverged tells trainLoop that restabilise found non-finite weights.
-var errDiverged = errors.New("models: weights not finite")
+// ErrDiverged is Restabilise's error for weights that are not finite.
+var ErrDiverged = errors.New("models: weights not finite")
 
 // allFinite reports whether every value is finite.
 func allFinite(xs []float64) bool {
@@ -441,10 +533,13 @@ func allFinite(xs []float64) bool {
 	return !math.IsNaN(s) && !math.IsInf(s, 0)
 }
 
-// restabilise runs the stability optimiser on every DI layer whose loop has
-// become unstable, as the original does after each update.
-func (t *trainer) restabilise(ctx context.Context) error {
-	if t.m.Kind != DI && t.m.Kind != SDI {
+// Restabilise runs the stability optimiser on every loop of a re-stabilised
+// rule (RuleInfo.Restabilised: DI, SDI) that has become unstable, as the
+// original does after each update. Weights that
+// are not finite are ErrDiverged; an optimisation that fails after
+// ssa_retries fresh starts wraps ErrSSA.
+func (t *Trainer) Restabilise(ctx context.Context) error {
+	if !t.m.Kind.Info().Restabilised {
 		return nil
 	}
 	for l, s := range t.stab {
@@ -459,7 +554,7 @@ func (t *trainer) restabilise(ctx context.Context) error {
 		// Weights that are not finite have diverged: no optimiser can
 		// stabilise them.
 		if math.IsNaN(lm) || !allFinite(w.RawMatrix().Data) {
-			return errDiverged
+			return ErrDiverged
 		}
 		if t.opt[l] == nil {
 			nOut, nIn := w.Dims()
@@ -477,24 +572,24 @@ func (t *trainer) restabilise(ctx context.Context) error {
 			// The optimiser's own arithmetic overflowed: the weights
 			// are too large for any loop on them to be computed.
 			if se := (*linalg.SSAError)(nil); errors.As(err, &se) && math.IsNaN(se.LambdaMax) {
-				return errDiverged
+				return ErrDiverged
 			}
 			if try >= t.spec.ssaTries {
 				return fmt.Errorf("%w: re-stabilising layer %d after %d fresh starts: %v", ErrSSA, l, try, err)
 			}
 			t.ssaRetries++
-			fillUniform(t.fb[l].RawMatrix().Data, t.rng, 0.01)
+			FillUniform(t.fb[l].RawMatrix().Data, t.rng, 0.01)
 		}
 	}
 	return nil
 }
 
-// diagnostics records the DI or SDI diagnostics of the last step, as the
-// original: for every layer with feedback, the angle of B to -Wᵀ, the
+// Diagnostics records, as step k, the DI diagnostics (of a rule with
+// RuleInfo.Diagnostics: DI, SDI) of the last step, as the original: for every layer with feedback, the angle of B to -Wᵀ, the
 // loop's lambda_max, and the angle between the rule's delta and NDI's (and,
 // in the linear experiment, PBP's), where NDI and PBP are chained from the
 // output error down through the layers as if they were the rule.
-func (t *trainer) diagnostics(k int, rec Recorder) {
+func (t *Trainer) Diagnostics(k int, rec Recorder) {
 	net := t.net
 	L := len(net.Layers)
 	ndiIn, pbpIn := t.delta[L-1], t.delta[L-1]
@@ -519,7 +614,7 @@ func (t *trainer) diagnostics(k int, rec Recorder) {
 }
 
 // weightsFinite reports whether every weight and bias is finite.
-func (t *trainer) weightsFinite() bool {
+func (t *Trainer) weightsFinite() bool {
 	for _, ly := range t.net.Layers {
 		if !allFinite(ly.W.RawMatrix().Data) || !allFinite(ly.Bias) {
 			return false
@@ -527,3 +622,17 @@ func (t *trainer) weightsFinite() bool {
 	}
 	return true
 }
+
+// Feedback returns the feedback matrix of layer l (nIn x nOut), or nil for
+// a layer without one. The trainer owns it; a caller may overwrite it
+// before training (the replays of the original put its draws there).
+func (t *Trainer) Feedback(l int) *mat.Dense { return t.fb[l] }
+
+// SDIFeedback returns the feedback matrix of SDI's loop (n1 x n3, across
+// the last two layers), or nil for the other rules; as Feedback.
+func (t *Trainer) SDIFeedback() *mat.Dense { return t.sdiB }
+
+// SSARuns returns how many stability optimisations the trainer has run so
+// far (initial and re-stabilising), and how many of them were fresh starts
+// after a failure.
+func (t *Trainer) SSARuns() (runs, retries int) { return t.ssaRuns, t.ssaRetries }

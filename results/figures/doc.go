@@ -36,13 +36,15 @@
 //
 // # Colours and layout
 //
-// Each learning rule has one colour in every figure (TypeColor); several
-// models of one rule share its hue in shades, the first in the rule's own
-// colour. Lines of values of other axes follow a sequential palette. The
-// legend is never inside a panel: it fills the free tiles of the last row
-// of panels, or a column on the right. Panels of a row share their axes'
-// positions (plot.Align). PNG is drawn at DPI dots per inch; fonts are
-// embedded in PDF.
+// Each learning rule has one colour in every figure (TypeColor), the one
+// of package models' table of rules (models.RuleInfo), which also gives
+// the rules' names and order and which of them record the DI diagnostics;
+// several models of one rule share its hue in shades, the first in the
+// rule's own colour. Lines of values of other axes follow a sequential
+// palette. The legend is never inside a panel: it fills the free tiles of
+// the last row of panels, or a column on the right. Panels of a row share
+// their axes' positions (plot.Align). PNG is drawn at DPI dots per inch;
+// fonts are embedded in PDF.
 //
 // A Figure is immutable once New returns it: Write and Save may be called
 // any number of times, in any format.

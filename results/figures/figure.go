@@ -17,6 +17,7 @@ import (
 	"gonum.org/v1/plot/vg/vgpdf"
 	"gonum.org/v1/plot/vg/vgsvg"
 
+	"dinv/models"
 	"dinv/results"
 )
 
@@ -89,7 +90,7 @@ func New(runs []results.Run, curves []results.Curve, opt Options) (*Figure, erro
 		opt.Figure = Auto
 	}
 	if opt.Metric == "" {
-		opt.Metric = "train_error"
+		opt.Metric = models.MetricTrainError
 	}
 	if opt.By == "" {
 		opt.By = "model"

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"dinv/models"
 	"dinv/results"
 )
 
@@ -82,21 +83,23 @@ func fig3(cells []*cell, groups []*group) []*panel {
 			continue
 		}
 		for _, p := range c.points {
-			if p.Metric == "train_error" && finite(p.Value) && p.Value > seedMax[c.Seed] {
+			if p.Metric == models.MetricTrainError && finite(p.Value) && p.Value > seedMax[c.Seed] {
 				seedMax[c.Seed] = p.Value
 			}
 		}
 	}
 	errPanel := &panel{title: "error", xLabel: "examples", yLabel: "error / largest error of the seed", logY: true}
-	errPanel.add(groups, nil, view{metric: "train_error", x: examples, y: func(c *cell, v float64) float64 {
+	errPanel.add(groups, nil, view{metric: models.MetricTrainError, x: examples, y: func(c *cell, v float64) float64 {
 		if m := seedMax[c.Seed]; m > 0 {
 			return v / m
 		}
 		return math.NaN()
 	}})
 
+	// The rules that record the DI diagnostics: DI and SDI.
+	diag := ruleNames(func(r models.RuleInfo) bool { return r.Diagnostics })
 	lambda := &panel{xLabel: "examples", yLabel: "λ_max"}
-	lambda.add(groups, ofTypes("DI", "SDI"), view{metric: "lambda_max", x: examples})
+	lambda.add(groups, ofTypes(diag...), view{metric: models.MetricLambdaMax, x: examples})
 	lambda.title = "λ_max of the DI loop (" + typesIn(lambda) + ")"
 
 	angle := func(metric string, types ...string) *panel {
@@ -104,23 +107,26 @@ func fig3(cells []*cell, groups []*group) []*panel {
 		p.add(groups, ofTypes(types...), view{metric: metric, x: firstSteps})
 		return p
 	}
-	bw := angle("angle_B_negWT", "DI", "SDI")
+	bw := angle(models.MetricAngleBNegWT, diag...)
 	bw.title = "angle between B and −Wᵀ (" + typesIn(bw) + ")"
-	diNDI := angle("angle_delta_NDI", "DI")
-	diNDI.title = "δ_DI vs δ_NDI"
-	sdiNDI := angle("angle_delta_NDI", "SDI")
-	sdiNDI.title = "δ_SDI vs δ_NDI"
-	pbp := angle("angle_delta_PBP", "DI", "SDI")
-	pbp.title = "δ_" + strings.ReplaceAll(typesIn(pbp), ", ", ", δ_") + " vs δ_PBP"
-	return []*panel{errPanel, lambda, bw, diNDI, sdiNDI, pbp}
+	panels := []*panel{errPanel, lambda, bw}
+	for _, rule := range diag { // δ_DI vs δ_NDI, δ_SDI vs δ_NDI
+		p := angle(models.MetricAngleDeltaNDI, rule)
+		p.title = "δ_" + rule + " vs δ_" + models.NDI.String()
+		panels = append(panels, p)
+	}
+	pbp := angle(models.MetricAngleDeltaPBP, diag...)
+	pbp.title = "δ_" + strings.ReplaceAll(typesIn(pbp), ", ", ", δ_") + " vs δ_" + models.PBP.String()
+	return append(panels, pbp)
 }
 
 // fig4 is the paper's Fig. 4 (MNIST): test and train error against examples.
 func fig4(cells []*cell, groups []*group, autoencoder bool) []*panel {
 	var out []*panel
-	for _, set := range []string{"test", "train"} {
+	for _, m := range []struct{ set, metric string }{{"test", models.MetricTestError}, {"train", models.MetricTrainError}} {
+		set := m.set
 		p := &panel{xLabel: "examples"}
-		v := view{metric: set + "_error", x: examples}
+		v := view{metric: m.metric, x: examples}
 		if autoencoder {
 			p.title, p.yLabel, p.logY = set+" reconstruction error", "mean squared error", true
 		} else {

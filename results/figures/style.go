@@ -11,20 +11,34 @@ import (
 	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+
+	"dinv/models"
 )
 
-// ModelTypes are the learning rules in the order figures list them.
-var ModelTypes = []string{"BP", "FA", "PBP", "NDI", "DI", "SDI"}
+// ModelTypes are the learning rules in the order figures list them: the
+// rules of package models, in the paper's order.
+var ModelTypes = ruleNames(func(models.RuleInfo) bool { return true })
 
-// typeColors gives each learning rule one hue in every figure (matplotlib's
-// tab10, which keeps these six apart in print and on screen).
-var typeColors = map[string]color.NRGBA{
-	"BP":  {0x1f, 0x77, 0xb4, 0xff}, // blue
-	"FA":  {0xff, 0x7f, 0x0e, 0xff}, // orange
-	"PBP": {0x94, 0x67, 0xbd, 0xff}, // purple
-	"NDI": {0x2c, 0xa0, 0x2c, 0xff}, // green
-	"DI":  {0xd6, 0x27, 0x28, 0xff}, // red
-	"SDI": {0x17, 0xbe, 0xcf, 0xff}, // cyan
+// typeColors gives each learning rule one hue in every figure, its colour
+// in package models' table of rules.
+var typeColors = func() map[string]color.NRGBA {
+	m := map[string]color.NRGBA{}
+	for _, k := range models.Kinds() {
+		m[k.String()] = k.Info().Color
+	}
+	return m
+}()
+
+// ruleNames lists the names of the rules that keep accepts, in the paper's
+// order.
+func ruleNames(keep func(models.RuleInfo) bool) []string {
+	var names []string
+	for _, k := range models.Kinds() {
+		if keep(k.Info()) {
+			names = append(names, k.String())
+		}
+	}
+	return names
 }
 
 // otherColor is the hue of a rule the table above does not know.

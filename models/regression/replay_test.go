@@ -1,4 +1,4 @@
-package models
+package regression
 
 import (
 	"context"
@@ -12,6 +12,10 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"dinv/linalg"
+	"dinv/models"
+	"dinv/models/internal/curvetest"
+	"dinv/models/internal/mattest"
+	"dinv/models/internal/numpytest"
 )
 
 // The original's reference runs, as stored in linear_regression_ref.json.
@@ -43,22 +47,22 @@ type originalLinearDraws struct {
 	order                               []int
 }
 
-func drawOriginalLinear(seed uint32, p Params) (*originalLinearDraws, error) {
+func drawOriginalLinear(seed uint32, p models.Params) (*originalLinearDraws, error) {
 	nIn, nHid, nOut, n := p.Sizes[0], p.Sizes[1], p.Sizes[2], p.NumIters
-	r := newNumpyState(seed)
+	r := numpytest.New(seed)
 	d := &originalLinearDraws{}
-	d.teacher = mat.NewDense(nOut, nIn, r.uniform(-1, 1, nOut*nIn))
-	d.x = mat.NewDense(nIn, n, r.normal(0, 1, nIn*n))
-	d.w0 = mat.NewDense(nHid, nIn, r.uniform(-0.01, 0.01, nHid*nIn))
-	r.uniform(-0.01, 0.01, nOut*nHid) // W1, drawn again below
-	bTmp := mat.NewDense(nHid, nOut, r.uniform(-0.01, 0.01, nHid*nOut))
-	d.bRandom = mat.NewDense(nHid, nOut, r.uniform(-0.5, 0.5, nHid*nOut))
+	d.teacher = mat.NewDense(nOut, nIn, r.Uniform(-1, 1, nOut*nIn))
+	d.x = mat.NewDense(nIn, n, r.Normal(0, 1, nIn*n))
+	d.w0 = mat.NewDense(nHid, nIn, r.Uniform(-0.01, 0.01, nHid*nIn))
+	r.Uniform(-0.01, 0.01, nOut*nHid) // W1, drawn again below
+	bTmp := mat.NewDense(nHid, nOut, r.Uniform(-0.01, 0.01, nHid*nOut))
+	d.bRandom = mat.NewDense(nHid, nOut, r.Uniform(-0.5, 0.5, nHid*nOut))
 	// A fresh W1 until the optimiser stabilises B (alpha 0) against it; B
 	// carries over from one attempt to the next, as in the original.
 	opt := linalg.NewOptimizer(nHid, nOut)
 	prm := linalg.SSAParams{LR: p.SSALR, MaxIters: p.SSAMax, MinIters: p.SSAMin}
 	for try := 0; ; try++ {
-		d.w1 = mat.NewDense(nOut, nHid, r.uniform(-0.01, 0.01, nOut*nHid))
+		d.w1 = mat.NewDense(nOut, nHid, r.Uniform(-0.01, 0.01, nOut*nHid))
 		_, err := opt.Optimize(bTmp, d.w1, 0, prm)
 		if err == nil {
 			break
@@ -68,50 +72,58 @@ func drawOriginalLinear(seed uint32, p Params) (*originalLinearDraws, error) {
 		}
 	}
 	d.bOptim = bTmp
-	d.order = r.permutation(n)
+	d.order = r.Permutation(n)
 	return d, nil
 }
 
 // replayLinear trains model m of the linear experiment from the original's
 // draws instead of our seed's streams; everything else is runLinear. It
 // calls restab with every iteration at which DI's loop was re-stabilised.
-func replayLinear(d *originalLinearDraws, p Params, m Model, rec Recorder, restab func(k int)) (Result, error) {
+func replayLinear(d *originalLinearDraws, p models.Params, m models.Model, rec models.Recorder, restab func(k int)) (models.Result, error) {
 	ctx := context.Background()
-	spec := NetSpec{Sizes: p.Sizes, Transfers: make([]Transfer, len(p.Sizes)-1)}
-	net := NewNetwork(spec)
+	spec := models.NetSpec{Sizes: p.Sizes, Transfers: make([]models.Transfer, len(p.Sizes)-1)}
+	net := models.NewNetwork(spec)
 	net.Layers[0].W.Copy(d.w0)
 	net.Layers[1].W.Copy(d.w1)
-	tr, err := newTrainer(ctx, net, m, p.spec(m, true), rand.New(rand.NewPCG(0, 0)))
+	tr, err := models.NewTrainer(ctx, net, p, m, models.TrainOptions{DiagPBP: true}, rand.New(rand.NewPCG(0, 0)))
 	if err != nil {
-		return Result{}, err
+		return models.Result{}, err
 	}
-	if b := tr.fb[1]; b != nil {
+	if b := tr.Feedback(1); b != nil {
 		switch m.Feedback {
-		case Random:
+		case models.Random:
 			b.Copy(d.bRandom)
-		case NegTranspose:
-			b.Scale(-gainOf(Feedback{Gain: m.Gain}), d.w1.T())
-		case Optim:
+		case models.NegTranspose:
+			b.Scale(-gainOf(m), d.w1.T())
+		case models.Optim:
 			b.Copy(d.bOptim)
 		default:
-			return Result{}, fmt.Errorf("no original draw for feedback %v", m.Feedback)
+			return models.Result{}, fmt.Errorf("no original draw for feedback %v", m.Feedback)
 		}
 	}
 	var y, s mat.Dense
 	y.Mul(d.teacher, d.x)
 	s.Mul(d.x, d.x.T())
 	le := newLinearError(net, d.teacher, &s)
-	runs := tr.ssaRuns
+	runs, _ := tr.SSARuns()
 	eval := func(k int) (float64, float64, bool, error) {
-		if tr.ssaRuns != runs {
+		if r, _ := tr.SSARuns(); r != runs {
 			restab(k)
-			runs = tr.ssaRuns
+			runs = r
 		}
 		e := le.sse()
-		rec.Record(k, MetricTrainError, 0, e)
-		return e, math.NaN(), isFinite(e), nil
+		rec.Record(k, models.MetricTrainError, 0, e)
+		return e, math.NaN(), finite(e), nil
 	}
-	return trainLoop(ctx, tr, p, p.NumIters, rec, onlinePass(d.x, &y, d.order), eval)
+	return tr.Train(ctx, p.NumIters, rec, onlinePass(d.x, &y, d.order), eval)
+}
+
+// gainOf is m's fback_gain (0 means 1).
+func gainOf(m models.Model) float64 {
+	if m.Gain == 0 {
+		return 1
+	}
+	return m.Gain
 }
 
 // TestLinearRegressionReplaysOriginal replays the original's five reference
@@ -142,7 +154,7 @@ func TestLinearRegressionReplaysOriginal(t *testing.T) {
 		t.Skip("paper-size runs")
 	}
 	var ref linearRefRuns
-	readJSON(t, filepath.Join("..", "testdata", "reference", "linear_regression_ref.json"), &ref)
+	readJSON(t, filepath.Join("..", "..", "testdata", "reference", "linear_regression_ref.json"), &ref)
 	var rerun []struct {
 		Seed   uint32               `json:"seed"`
 		EMax   float64              `json:"e_max"`
@@ -150,11 +162,11 @@ func TestLinearRegressionReplaysOriginal(t *testing.T) {
 		Every  int                  `json:"every"`
 		Curve  map[string][]float64 `json:"norm_error_curve"`
 	}
-	readJSON(t, filepath.Join("..", "testdata", "original", "linear_regression_optim.json"), &rerun)
+	readJSON(t, filepath.Join("..", "..", "testdata", "original", "linear_regression_optim.json"), &rerun)
 	if len(rerun) != len(ref.PerSeed) {
 		t.Fatalf("%d reruns for %d reference runs", len(rerun), len(ref.PerSeed))
 	}
-	exp, _ := LookupExperiment("linear_regression")
+	exp, _ := models.LookupExperiment("linear_regression")
 	p := exp.Defaults()
 
 	type seedReplays struct {
@@ -163,8 +175,10 @@ func TestLinearRegressionReplaysOriginal(t *testing.T) {
 		emax    float64
 		bDiff   float64 // largest difference of our optim B from the rerun's, relative to its largest element
 	}
-	run := func(d *originalLinearDraws, m Model) (replay, error) {
-		return replayRun(func(rec Recorder, restab func(int)) (Result, error) { return replayLinear(d, p, m, rec, restab) })
+	run := func(d *originalLinearDraws, m models.Model) (replay, error) {
+		return replayRun(func(rec models.Recorder, restab func(int)) (models.Result, error) {
+			return replayLinear(d, p, m, rec, restab)
+		})
 	}
 	out := make([]seedReplays, len(ref.PerSeed))
 	err := inParallel(len(ref.PerSeed), func(i int) error {
@@ -177,8 +191,8 @@ func TestLinearRegressionReplaysOriginal(t *testing.T) {
 			return fmt.Errorf("rerun %d is of seed %d, want %d", i, rerun[i].Seed, rs.Seed)
 		}
 		theirs := *d
-		theirs.bOptim = denseOf(rerun[i].BOptim)
-		sr.bDiff = relDiff(d.bOptim, theirs.bOptim)
+		theirs.bOptim = mattest.FromRows(rerun[i].BOptim)
+		sr.bDiff = mattest.RelDiff(d.bOptim, theirs.bOptim)
 		sr.runs, sr.rerunOf = map[string]replay{}, map[string]replay{}
 		for _, m := range paperLinearModels() {
 			r, err := run(d, m)
@@ -186,8 +200,8 @@ func TestLinearRegressionReplaysOriginal(t *testing.T) {
 				return fmt.Errorf("seed %d %s: %v", rs.Seed, m.Name, err)
 			}
 			sr.runs[m.Name] = r
-			sr.emax = max(sr.emax, maxOf(r.s[MetricTrainError][0]))
-			if m.Feedback == Optim {
+			sr.emax = max(sr.emax, maxOf(r.s[models.MetricTrainError][0]))
+			if m.Feedback == models.Optim {
 				if sr.rerunOf[m.Name], err = run(&theirs, m); err != nil {
 					return fmt.Errorf("seed %d %s with the rerun's B: %v", rs.Seed, m.Name, err)
 				}
@@ -217,22 +231,22 @@ func TestLinearRegressionReplaysOriginal(t *testing.T) {
 				}
 			}
 			what := fmt.Sprintf("seed %d %s", rs.Seed, m.Name)
-			viaSSA := checkFirstRestab(t, what, got.restabs, origRestabs) || m.Feedback == Optim
-			checkReplayCurve(t, what, got.s[MetricTrainError][0], sr.emax, want.Curve, 10, !viaSSA, linearReplayTol)
-			if m.Feedback == Optim {
+			viaSSA := checkFirstRestab(t, what, got.restabs, origRestabs) || m.Feedback == models.Optim
+			checkReplayCurve(t, what, got.s[models.MetricTrainError][0], sr.emax, want.Curve, 10, !viaSSA, linearReplayTol)
+			if m.Feedback == models.Optim {
 				r := sr.rerunOf[m.Name]
 				if len(r.restabs) > 0 {
 					t.Errorf("%s with the rerun's B: re-stabilised at %v", what, r.restabs)
 				}
-				checkReplayCurve(t, what+" with the rerun's B", r.s[MetricTrainError][0], sr.emax, rerun[i].Curve[m.Name], rerun[i].Every, true, linearReplayTol)
+				checkReplayCurve(t, what+" with the rerun's B", r.s[models.MetricTrainError][0], sr.emax, rerun[i].Curve[m.Name], rerun[i].Every, true, linearReplayTol)
 			}
-			if m.Kind != DI || viaSSA {
+			if m.Kind != models.DI || viaSSA {
 				continue
 			}
 			for _, a := range []struct {
 				name string
 				want []float64
-			}{{MetricAngleBNegWT, want.Angles.BvsNegW}, {MetricAngleDeltaNDI, want.Angles.NDI}, {MetricAngleDeltaPBP, want.Angles.PBP}} {
+			}{{models.MetricAngleBNegWT, want.Angles.BvsNegW}, {models.MetricAngleDeltaNDI, want.Angles.NDI}, {models.MetricAngleDeltaPBP, want.Angles.PBP}} {
 				for j, v := range a.want {
 					if g := got.s[a.name][1][10*j]; !(math.Abs(g-v) <= 2e-5) {
 						t.Errorf("%s iteration %d: %s %.9g degrees, original %.9g", what, 10*j, a.name, g, v)
@@ -240,7 +254,7 @@ func TestLinearRegressionReplaysOriginal(t *testing.T) {
 					}
 				}
 			}
-			if g, w := maxOf(got.s[MetricLambdaMax][1]), want.MaxEig[0]; !(math.Abs(g-w) <= 1e-9) {
+			if g, w := maxOf(got.s[models.MetricLambdaMax][1]), want.MaxEig[0]; !(math.Abs(g-w) <= 1e-9) {
 				t.Errorf("%s: largest lambda_max %.12g, original %.12g", what, g, w)
 			}
 		}
@@ -250,16 +264,16 @@ func TestLinearRegressionReplaysOriginal(t *testing.T) {
 // replay is one replayed run: its recorded series and the iterations at
 // which DI's loop was re-stabilised.
 type replay struct {
-	s       series
+	s       curvetest.Curves
 	restabs []int
 }
 
 // replayRun runs a replay, keeping what it records; a run that ends other
 // than OK is an error.
-func replayRun(f func(rec Recorder, restab func(k int)) (Result, error)) (replay, error) {
-	r := replay{s: series{}}
+func replayRun(f func(rec models.Recorder, restab func(k int)) (models.Result, error)) (replay, error) {
+	r := replay{s: curvetest.Curves{}}
 	res, err := f(r.s, func(k int) { r.restabs = append(r.restabs, k) })
-	if err == nil && res.Status != OK {
+	if err == nil && res.Status != models.OK {
 		err = fmt.Errorf("status %v", res.Status)
 	}
 	return r, err
@@ -316,15 +330,6 @@ func checkReplayCurve(t *testing.T, what string, errs map[int]float64, emax floa
 		}
 		return
 	}
-}
-
-// denseOf makes a matrix of rows.
-func denseOf(rows [][]float64) *mat.Dense {
-	m := mat.NewDense(len(rows), len(rows[0]), nil)
-	for i, r := range rows {
-		m.SetRow(i, r)
-	}
-	return m
 }
 
 func maxOf(vs map[int]float64) float64 {

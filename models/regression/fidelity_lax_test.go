@@ -1,6 +1,6 @@
 //go:build !fidelity
 
-package models
+package regression
 
 // strictBand: the literal band of issue 3 is reported, not enforced; see
 // fidelity_test.go.

@@ -1,7 +1,8 @@
-package models
+package regression
 
 import (
 	"context"
+	"fmt"
 	"math"
 
 	"gonum.org/v1/gonum/blas"
@@ -9,14 +10,16 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"dinv/linalg"
+	"dinv/models"
 )
 
 func init() {
-	register(&Experiment{
-		Name: "linear_regression",
-		Doc:  "Fig. 3a-f: a 30-20-10 linear network learns a random linear teacher online",
-		defaults: func() Params {
-			p := baseParams()
+	models.Register(models.Definition{
+		Name:   "linear_regression",
+		Doc:    "Fig. 3a-f: a 30-20-10 linear network learns a random linear teacher online",
+		Figure: "fig3",
+		Defaults: func() models.Params {
+			p := models.BaseParams()
 			p.Sizes = []int{30, 20, 10}
 			p.NumIters = 2000
 			p.Eta = 0.01
@@ -24,15 +27,16 @@ func init() {
 			p.SkipFirst = true
 			return p
 		},
-		run:       runLinear,
-		check:     checkRegression,
-		footprint: regressionFootprint,
+		Run:       runLinear,
+		Check:     check,
+		Footprint: footprint,
 	})
-	register(&Experiment{
-		Name: "nonlinear_regression",
-		Doc:  "Fig. 3g-k: a 30-20-10-10 tanh network with biases learns a teacher of its own shape",
-		defaults: func() Params {
-			p := baseParams()
+	models.Register(models.Definition{
+		Name:   "nonlinear_regression",
+		Doc:    "Fig. 3g-k: a 30-20-10-10 tanh network with biases learns a teacher of its own shape",
+		Figure: "fig3",
+		Defaults: func() models.Params {
+			p := models.BaseParams()
 			p.Sizes = []int{30, 20, 10, 10}
 			p.NumIters = 10000
 			p.Eta = 0.01
@@ -43,10 +47,35 @@ func init() {
 			p.SSALR, p.SSAMax, p.SSAMin = 0.5, 2000, 100
 			return p
 		},
-		run:       runNonlinear,
-		check:     checkRegression,
-		footprint: regressionFootprint,
+		Run:       runNonlinear,
+		Check:     check,
+		Footprint: footprint,
 	})
+}
+
+// check: the regressions run online over num_iters examples.
+func check(p models.Params) error {
+	switch {
+	case p.NumIters < 1:
+		return &models.ParamError{Key: "num_iters", Msg: fmt.Sprintf("num_iters must be at least 1, got %d", p.NumIters)}
+	case p.BatchSize != 1:
+		return &models.ParamError{Key: "batch_size", Msg: fmt.Sprintf("the regressions learn online: batch_size must be 1, got %d", p.BatchSize)}
+	}
+	return nil
+}
+
+// footprint: inputs, targets and (nonlinear) the teacher's activations over
+// the whole data set, the order, and the curve.
+func footprint(p models.Params) []models.MemTerm {
+	var units float64
+	for _, s := range p.Sizes {
+		units += float64(s)
+	}
+	n := float64(p.NumIters)
+	return []models.MemTerm{
+		{Key: "num_iters", Bytes: 8 * n * (2*units + float64(p.Sizes[0]+p.Sizes[len(p.Sizes)-1]) + 1)},
+		models.CurveTerm(p, "num_iters", n),
+	}
 }
 
 // runLinear is the linear regression of Fig. 3a-f. The teacher T is
@@ -54,11 +83,11 @@ func init() {
 // errors over the whole data set, computed exactly as
 // ||(T - W_L...W_1) X||_F² = trace(D S Dᵀ) with D = T - W_L...W_1 and
 // S = X Xᵀ, which costs no pass over the data.
-func runLinear(ctx context.Context, _ Env, p Params, m Model, seed uint64, rec Recorder) (Result, error) {
+func runLinear(ctx context.Context, _ models.Env, p models.Params, m models.Model, seed uint64, rec models.Recorder) (models.Result, error) {
 	nIn, nOut, n := p.Sizes[0], p.Sizes[len(p.Sizes)-1], p.NumIters
-	rng := stream(seed, streamData)
+	rng := models.StreamData.Rand(seed)
 	teacher := mat.NewDense(nOut, nIn, nil)
-	fillUniform(teacher.RawMatrix().Data, rng, 1)
+	models.FillUniform(teacher.RawMatrix().Data, rng, 1)
 	x := mat.NewDense(nIn, n, nil)
 	for i := range x.RawMatrix().Data {
 		x.RawMatrix().Data[i] = rng.NormFloat64()
@@ -67,25 +96,27 @@ func runLinear(ctx context.Context, _ Env, p Params, m Model, seed uint64, rec R
 	y.Mul(teacher, x)
 	s.Mul(x, x.T())
 
-	spec := NetSpec{Sizes: p.Sizes, Transfers: make([]Transfer, len(p.Sizes)-1), Bias: p.Bias}
-	net, t, err := newRun(ctx, p, m, seed, spec, true)
+	spec := models.NetSpec{Sizes: p.Sizes, Transfers: make([]models.Transfer, len(p.Sizes)-1), Bias: p.Bias}
+	net, t, err := models.NewRun(ctx, p, m, seed, spec, models.TrainOptions{DiagPBP: true})
 	if err != nil {
-		return t.failed(), err
+		return t.Failed(), err
 	}
-	next := onlinePass(x, &y, stream(seed, streamOrder).Perm(n))
+	next := onlinePass(x, &y, models.StreamOrder.Rand(seed).Perm(n))
 	if p.Bias {
 		// The trace identity needs a bias-free network: evaluate directly.
 		eval := regressionEval(net, x, &y, rec)
-		return trainLoop(ctx, t, p, n, rec, next, eval)
+		return t.Train(ctx, n, rec, next, eval)
 	}
 	le := newLinearError(net, teacher, &s)
 	eval := func(k int) (float64, float64, bool, error) {
 		e := le.sse()
-		rec.Record(k, MetricTrainError, 0, e)
-		return e, math.NaN(), isFinite(e), nil
+		rec.Record(k, models.MetricTrainError, 0, e)
+		return e, math.NaN(), finite(e), nil
 	}
-	return trainLoop(ctx, t, p, n, rec, next, eval)
+	return t.Train(ctx, n, rec, next, eval)
 }
+
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
 // onlinePass returns the example source of one pass over the columns of
 // (x, y) in the given order, one example per step.
@@ -105,30 +136,17 @@ func onlinePass(x, y *mat.Dense, order []int) func(k int) (*mat.Dense, *mat.Dens
 	}
 }
 
-// newRun builds a network with the seed's initial weights and the trainer
-// of model m on it.
-func newRun(ctx context.Context, p Params, m Model, seed uint64, spec NetSpec, diagPBP bool) (*Network, *trainer, error) {
-	net := NewNetwork(spec)
-	if p.Init == "orthogonal" {
-		net.InitOrthogonal(stream(seed, streamInit))
-	} else {
-		net.InitUniform(stream(seed, streamInit), p.InitScale, p.BiasInit)
-	}
-	t, err := newTrainer(ctx, net, m, p.spec(m, diagPBP), stream(seed, streamFeedback))
-	return net, t, err
-}
-
 // linearError computes the data-set error of a linear network in closed
 // form, without allocating.
 type linearError struct {
-	net     *Network
+	net     *models.Network
 	teacher *mat.Dense
 	s       *mat.Dense
 	prod    []*mat.Dense // prod[l] = W_l ... W_0
 	ds      *mat.Dense
 }
 
-func newLinearError(net *Network, teacher, s *mat.Dense) *linearError {
+func newLinearError(net *models.Network, teacher, s *mat.Dense) *linearError {
 	le := &linearError{net: net, teacher: teacher, s: s}
 	nIn := net.Layers[0].W.RawMatrix().Cols
 	for _, l := range net.Layers {
@@ -165,11 +183,11 @@ func (le *linearError) sse() float64 {
 
 // regressionEval returns an evaluator of the sum of squared errors of net on
 // the data set (x, y), one column per example, in chunks of columns.
-func regressionEval(net *Network, x, y *mat.Dense, rec Recorder) func(int) (float64, float64, bool, error) {
+func regressionEval(net *models.Network, x, y *mat.Dense, rec models.Recorder) func(int) (float64, float64, bool, error) {
 	const chunk = 1000
 	_, n := x.Dims()
 	bs := min(chunk, n)
-	full, rest := newForward(net.Sizes(), bs), newForward(net.Sizes(), max(1, n%bs))
+	full, rest := models.NewForward(net.Sizes(), bs), models.NewForward(net.Sizes(), max(1, n%bs))
 	var xs mat.Dense
 	return func(k int) (float64, float64, bool, error) {
 		var e float64
@@ -180,7 +198,7 @@ func regressionEval(net *Network, x, y *mat.Dense, rec Recorder) func(int) (floa
 			if c != bs {
 				fw = rest
 			}
-			out := fw.run(net, &xs).RawMatrix()
+			out := fw.Run(net, &xs).RawMatrix()
 			yr := y.RawMatrix()
 			for i := range out.Rows {
 				for jj := range c {
@@ -189,8 +207,8 @@ func regressionEval(net *Network, x, y *mat.Dense, rec Recorder) func(int) (floa
 				}
 			}
 		}
-		rec.Record(k, MetricTrainError, 0, e)
-		return e, math.NaN(), isFinite(e), nil
+		rec.Record(k, models.MetricTrainError, 0, e)
+		return e, math.NaN(), finite(e), nil
 	}
 }
 
@@ -204,29 +222,29 @@ func viewColsTo(v, m *mat.Dense, j, c int) {
 // of the student's shape (weights and biases uniform(-init_scale,
 // init_scale)) labels standard normal inputs; the error over the whole data
 // set is recorded every eval_every iterations.
-func runNonlinear(ctx context.Context, _ Env, p Params, m Model, seed uint64, rec Recorder) (Result, error) {
+func runNonlinear(ctx context.Context, _ models.Env, p models.Params, m models.Model, seed uint64, rec models.Recorder) (models.Result, error) {
 	nIn, nOut, n := p.Sizes[0], p.Sizes[len(p.Sizes)-1], p.NumIters
-	tr := make([]Transfer, len(p.Sizes)-1)
+	tr := make([]models.Transfer, len(p.Sizes)-1)
 	for i := range len(tr) - 1 {
-		tr[i] = Tanh
+		tr[i] = models.Tanh
 	}
-	spec := NetSpec{Sizes: p.Sizes, Transfers: tr, Bias: p.Bias}
+	spec := models.NetSpec{Sizes: p.Sizes, Transfers: tr, Bias: p.Bias}
 	// Teacher and inputs from the data stream.
-	rng := stream(seed, streamData)
-	teacher := NewNetwork(spec)
+	rng := models.StreamData.Rand(seed)
+	teacher := models.NewNetwork(spec)
 	teacher.InitUniform(rng, p.InitScale, p.BiasInit)
 	x := mat.NewDense(nIn, n, nil)
 	for i := range x.RawMatrix().Data {
 		x.RawMatrix().Data[i] = rng.NormFloat64()
 	}
 	y := mat.NewDense(nOut, n, nil)
-	fw := newForward(p.Sizes, n)
-	y.Copy(fw.run(teacher, x))
+	fw := models.NewForward(p.Sizes, n)
+	y.Copy(fw.Run(teacher, x))
 
-	net, t, err := newRun(ctx, p, m, seed, spec, false)
+	net, t, err := models.NewRun(ctx, p, m, seed, spec, models.TrainOptions{})
 	if err != nil {
-		return t.failed(), err
+		return t.Failed(), err
 	}
-	next := onlinePass(x, y, stream(seed, streamOrder).Perm(n))
-	return trainLoop(ctx, t, p, n, rec, next, regressionEval(net, x, y, rec))
+	next := onlinePass(x, y, models.StreamOrder.Rand(seed).Perm(n))
+	return t.Train(ctx, n, rec, next, regressionEval(net, x, y, rec))
 }

@@ -1,4 +1,4 @@
-package models
+package regression
 
 import (
 	"context"
@@ -13,6 +13,9 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"dinv/linalg"
+	"dinv/models"
+	"dinv/models/internal/mattest"
+	"dinv/models/internal/numpytest"
 )
 
 // originalNonlinearRun is one run of the original nonlinear_regression.py
@@ -37,19 +40,19 @@ type originalNonlinearRun struct {
 // originalNonlinearModels are the thirteen models of the original script,
 // in its order: the linear list, except that its FA-2 is plain
 // neg-transpose (gain 1), and three SDI models.
-func originalNonlinearModels() []Model {
+func originalNonlinearModels() []models.Model {
 	ms := paperLinearModels()
 	ms[2].Gain = 0 // FA-2
 	return append(ms,
-		Model{Name: "SDI", Kind: SDI, Feedback: NegTranspose, Leak: 0.01},
-		Model{Name: "SDI-2", Kind: SDI, Feedback: NegTranspose, Leak: 0.001},
-		Model{Name: "SDI-3", Kind: SDI, Feedback: Optim, Leak: 0.01})
+		models.Model{Name: "SDI", Kind: models.SDI, Feedback: models.NegTranspose, Leak: 0.01},
+		models.Model{Name: "SDI-2", Kind: models.SDI, Feedback: models.NegTranspose, Leak: 0.001},
+		models.Model{Name: "SDI-3", Kind: models.SDI, Feedback: models.Optim, Leak: 0.01})
 }
 
 // originalNonlinearDraws are the random draws of the original
 // nonlinear_regression.py after np.random.seed(seed), in its order.
 type originalNonlinearDraws struct {
-	teacher, student *Network
+	teacher, student *models.Network
 	x                *mat.Dense
 	b, bRandom       [3]*mat.Dense // [1], [2]: per layer (B1, B2); [0]: SDI's B
 	bOptim           [3]*mat.Dense
@@ -57,28 +60,28 @@ type originalNonlinearDraws struct {
 	order            []int
 }
 
-func drawOriginalNonlinear(seed uint32, p Params, spec NetSpec) (*originalNonlinearDraws, error) {
+func drawOriginalNonlinear(seed uint32, p models.Params, spec models.NetSpec) (*originalNonlinearDraws, error) {
 	s := p.Sizes // 30 20 10 10
 	n := p.NumIters
-	r := newNumpyState(seed)
-	d := &originalNonlinearDraws{teacher: NewNetwork(spec), student: NewNetwork(spec)}
-	fill := func(net *Network) {
+	r := numpytest.New(seed)
+	d := &originalNonlinearDraws{teacher: models.NewNetwork(spec), student: models.NewNetwork(spec)}
+	fill := func(net *models.Network) {
 		for _, l := range net.Layers {
-			copy(l.W.RawMatrix().Data, r.uniform(-0.01, 0.01, len(l.W.RawMatrix().Data)))
+			copy(l.W.RawMatrix().Data, r.Uniform(-0.01, 0.01, len(l.W.RawMatrix().Data)))
 		}
 		for _, l := range net.Layers {
-			copy(l.Bias, r.uniform(-0.01, 0.01, len(l.Bias)))
+			copy(l.Bias, r.Uniform(-0.01, 0.01, len(l.Bias)))
 		}
 	}
 	fill(d.teacher)
-	d.x = mat.NewDense(s[0], n, r.normal(0, 1, s[0]*n))
+	d.x = mat.NewDense(s[0], n, r.Normal(0, 1, s[0]*n))
 	fill(d.student)
-	d.b[1] = mat.NewDense(s[1], s[2], r.uniform(-0.01, 0.01, s[1]*s[2]))
-	d.b[2] = mat.NewDense(s[2], s[3], r.uniform(-0.01, 0.01, s[2]*s[3]))
-	d.b[0] = mat.NewDense(s[1], s[3], r.uniform(-0.01, 0.01, s[1]*s[3]))
-	d.bRandom[1] = mat.NewDense(s[1], s[2], r.uniform(-0.5, 0.5, s[1]*s[2]))
-	d.bRandom[2] = mat.NewDense(s[2], s[3], r.uniform(-0.5, 0.5, s[2]*s[3]))
-	d.bRandom[0] = mat.NewDense(s[1], s[3], r.uniform(-0.5, 0.5, s[1]*s[3]))
+	d.b[1] = mat.NewDense(s[1], s[2], r.Uniform(-0.01, 0.01, s[1]*s[2]))
+	d.b[2] = mat.NewDense(s[2], s[3], r.Uniform(-0.01, 0.01, s[2]*s[3]))
+	d.b[0] = mat.NewDense(s[1], s[3], r.Uniform(-0.01, 0.01, s[1]*s[3]))
+	d.bRandom[1] = mat.NewDense(s[1], s[2], r.Uniform(-0.5, 0.5, s[1]*s[2]))
+	d.bRandom[2] = mat.NewDense(s[2], s[3], r.Uniform(-0.5, 0.5, s[2]*s[3]))
+	d.bRandom[0] = mat.NewDense(s[1], s[3], r.Uniform(-0.5, 0.5, s[1]*s[3]))
 	// The optim matrices: B2 then B1, each optimised (alpha 0) from its
 	// draw until stable, the same W each time, B carried over.
 	prm := linalg.SSAParams{LR: p.SSALR, MaxIters: p.SSAMax, MinIters: p.SSAMin}
@@ -102,16 +105,16 @@ func drawOriginalNonlinear(seed uint32, p Params, spec NetSpec) (*originalNonlin
 	d.bOptim[0] = mat.NewDense(s[1], s[3], nil)
 	d.bOptim[0].Mul(d.bOptim[1], d.bOptim[2])
 	d.bOptim[0].Scale(-1, d.bOptim[0])
-	d.order = r.permutation(n)
+	d.order = r.Permutation(n)
 	return d, nil
 }
 
 // replayNonlinear trains model m of the nonlinear experiment from the
 // original's draws; everything else is runNonlinear. restab is called with
 // every iteration at which a DI or SDI layer was re-stabilised.
-func replayNonlinear(d *originalNonlinearDraws, p Params, spec NetSpec, m Model, rec Recorder, restab func(k int)) (Result, error) {
+func replayNonlinear(d *originalNonlinearDraws, p models.Params, spec models.NetSpec, m models.Model, rec models.Recorder, restab func(k int)) (models.Result, error) {
 	ctx := context.Background()
-	net := NewNetwork(spec)
+	net := models.NewNetwork(spec)
 	for l, ly := range d.student.Layers {
 		net.Layers[l].W.Copy(ly.W)
 		copy(net.Layers[l].Bias, ly.Bias)
@@ -119,52 +122,52 @@ func replayNonlinear(d *originalNonlinearDraws, p Params, spec NetSpec, m Model,
 	// Build with neg-transpose feedback (no optimiser run) and put the
 	// original's matrices in place.
 	mInit := m
-	if m.Feedback == Optim {
-		mInit.Feedback = NegTranspose
+	if m.Feedback == models.Optim {
+		mInit.Feedback = models.NegTranspose
 	}
-	tr, err := newTrainer(ctx, net, mInit, p.spec(m, false), rand.New(rand.NewPCG(0, 0)))
+	tr, err := models.NewTrainer(ctx, net, p, mInit, models.TrainOptions{}, rand.New(rand.NewPCG(0, 0)))
 	if err != nil {
-		return Result{}, err
+		return models.Result{}, err
 	}
-	tr.m = m
 	w1, w2 := d.student.Layers[1].W, d.student.Layers[2].W
-	for l, b := range tr.fb {
+	for l := range net.Layers {
+		b := tr.Feedback(l)
 		if b == nil {
 			continue
 		}
 		switch m.Feedback {
-		case Random:
+		case models.Random:
 			b.Copy(d.bRandom[l])
-		case NegTranspose:
-			b.Scale(-gainOf(Feedback{Gain: m.Gain}), d.student.Layers[l].W.T())
-		case Optim:
+		case models.NegTranspose:
+			b.Scale(-gainOf(m), d.student.Layers[l].W.T())
+		case models.Optim:
 			b.Copy(d.bOptim[l])
 		}
 	}
-	if tr.sdiB != nil {
+	if b := tr.SDIFeedback(); b != nil {
 		switch m.Feedback {
-		case Random:
-			tr.sdiB.Copy(d.bRandom[0])
-		case NegTranspose:
-			tr.sdiB.Mul(w1.T(), w2.T())
-			tr.sdiB.Scale(-1, tr.sdiB)
-		case Optim:
-			tr.sdiB.Copy(d.bOptim[0])
+		case models.Random:
+			b.Copy(d.bRandom[0])
+		case models.NegTranspose:
+			b.Mul(w1.T(), w2.T())
+			b.Scale(-1, b)
+		case models.Optim:
+			b.Copy(d.bOptim[0])
 		}
 	}
 	_, n := d.x.Dims()
 	y := mat.NewDense(spec.Sizes[len(spec.Sizes)-1], n, nil)
-	y.Copy(newForward(spec.Sizes, n).run(d.teacher, d.x))
+	y.Copy(models.NewForward(spec.Sizes, n).Run(d.teacher, d.x))
 	eval := regressionEval(net, d.x, y, rec)
-	runs := tr.ssaRuns
+	runs, _ := tr.SSARuns()
 	evalRestab := func(k int) (float64, float64, bool, error) {
-		if tr.ssaRuns != runs {
+		if r, _ := tr.SSARuns(); r != runs {
 			restab(k)
-			runs = tr.ssaRuns
+			runs = r
 		}
 		return eval(k)
 	}
-	return trainLoop(ctx, tr, p, n, rec, onlinePass(d.x, y, d.order), evalRestab)
+	return tr.Train(ctx, n, rec, onlinePass(d.x, y, d.order), evalRestab)
 }
 
 // TestNonlinearRegressionReplaysOriginal replays runs of the original
@@ -180,7 +183,7 @@ func TestNonlinearRegressionReplaysOriginal(t *testing.T) {
 		t.Skip("runs of the original's size")
 	}
 	var runs []originalNonlinearRun
-	readJSON(t, filepath.Join("..", "testdata", "original", "nonlinear_regression_1000.json"), &runs)
+	readJSON(t, filepath.Join("..", "..", "testdata", "original", "nonlinear_regression_1000.json"), &runs)
 	replayNonlinearRuns(t, runs)
 }
 
@@ -197,8 +200,8 @@ func (r originalNonlinearRun) check() error {
 }
 
 func replayNonlinearRuns(t *testing.T, runs []originalNonlinearRun) {
-	exp, _ := LookupExperiment("nonlinear_regression")
-	models := originalNonlinearModels()
+	exp, _ := models.LookupExperiment("nonlinear_regression")
+	ms := originalNonlinearModels()
 	type seedReplays struct {
 		runs  map[string]replay
 		emax  float64
@@ -208,8 +211,8 @@ func replayNonlinearRuns(t *testing.T, runs []originalNonlinearRun) {
 		if err := r.check(); err != nil {
 			t.Fatal(err)
 		}
-		if len(r.Curve) != len(models) {
-			t.Fatalf("seed %d: %d models, want %d", r.Seed, len(r.Curve), len(models))
+		if len(r.Curve) != len(ms) {
+			t.Fatalf("seed %d: %d ms, want %d", r.Seed, len(r.Curve), len(ms))
 		}
 	}
 	out := make([]seedReplays, len(runs))
@@ -217,7 +220,7 @@ func replayNonlinearRuns(t *testing.T, runs []originalNonlinearRun) {
 		orig, sr := runs[i], &out[i]
 		p := exp.Defaults()
 		p.NumIters = orig.NumIters
-		spec := NetSpec{Sizes: p.Sizes, Transfers: []Transfer{Tanh, Tanh, Linear}, Bias: true}
+		spec := models.NetSpec{Sizes: p.Sizes, Transfers: []models.Transfer{models.Tanh, models.Tanh, models.Linear}, Bias: true}
 		d, err := drawOriginalNonlinear(orig.Seed, p, spec)
 		if err != nil {
 			return err
@@ -236,22 +239,22 @@ func replayNonlinearRuns(t *testing.T, runs []originalNonlinearRun) {
 			if !ok {
 				return fmt.Errorf("seed %d: no optim B%d", orig.Seed, l)
 			}
-			theirs := denseOf(b)
-			sr.bDiff = max(sr.bDiff, relDiff(d.bOptim[l], theirs))
+			theirs := mattest.FromRows(b)
+			sr.bDiff = max(sr.bDiff, mattest.RelDiff(d.bOptim[l], theirs))
 			d.bOptim[l] = theirs
 		}
 		d.bOptim[0].Mul(d.bOptim[1], d.bOptim[2])
 		d.bOptim[0].Scale(-1, d.bOptim[0])
 		sr.runs = map[string]replay{}
-		for _, m := range models {
-			r, err := replayRun(func(rec Recorder, restab func(int)) (Result, error) {
+		for _, m := range ms {
+			r, err := replayRun(func(rec models.Recorder, restab func(int)) (models.Result, error) {
 				return replayNonlinear(d, p, spec, m, rec, restab)
 			})
 			if err != nil {
 				return fmt.Errorf("seed %d %s: %v", orig.Seed, m.Name, err)
 			}
 			sr.runs[m.Name] = r
-			sr.emax = max(sr.emax, maxOf(r.s[MetricTrainError][0]))
+			sr.emax = max(sr.emax, maxOf(r.s[models.MetricTrainError][0]))
 		}
 		return nil
 	})
@@ -265,7 +268,7 @@ func replayNonlinearRuns(t *testing.T, runs []originalNonlinearRun) {
 		if testing.Verbose() {
 			t.Logf("seed %d: our optimiser's B1, B2 differ from the original's by %.2g (largest element difference, relative)", orig.Seed, out[i].bDiff)
 		}
-		for _, m := range models {
+		for _, m := range ms {
 			got := out[i].runs[m.Name]
 			want := orig.Curve[m.Name]
 			var origRestabs []int
@@ -276,7 +279,7 @@ func replayNonlinearRuns(t *testing.T, runs []originalNonlinearRun) {
 			}
 			what := fmt.Sprintf("seed %d %s", orig.Seed, m.Name)
 			viaSSA := checkFirstRestab(t, what, got.restabs, origRestabs)
-			checkReplayCurve(t, what, got.s[MetricTrainError][0], out[i].emax, want, orig.Every, !viaSSA,
+			checkReplayCurve(t, what, got.s[models.MetricTrainError][0], out[i].emax, want, orig.Every, !viaSSA,
 				func(int) float64 { return 1e-9 })
 		}
 	}

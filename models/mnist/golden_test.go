@@ -1,4 +1,4 @@
-package models
+package mnist
 
 import (
 	"context"
@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"dinv/io/mnist/mnisttest"
+	"dinv/models"
+	"dinv/models/internal/curvetest"
 )
 
 var updateCurves = flag.Bool("update-curves", false, "rewrite testdata/mnist_curves.golden.json from this build")
@@ -27,38 +29,38 @@ const goldenCurvesFile = "testdata/mnist_curves.golden.json"
 // goldenRun is one short run of TestMNISTCurvesGolden.
 type goldenRun struct {
 	exp string
-	m   Model
-	set func(p *Params)
+	m   models.Model
+	set func(p *models.Params)
 }
 
 func goldenRuns() []goldenRun {
-	classify := func(p *Params) {
+	classify := func(p *models.Params) {
 		p.Epochs, p.TrainSize, p.TestSize, p.EvalEvery, p.DiagEvery = 1, 300, 300, 299, 100
 	}
-	encode := func(p *Params) {
+	encode := func(p *models.Params) {
 		// Larger steps than the paper's 1e-6, so that 8 minibatches move.
 		p.Epochs, p.TrainSize, p.TestSize, p.EvalEvery, p.Eta = 1, 800, 200, 7, 2e-5
 	}
 	var runs []goldenRun
-	for _, m := range []Model{ // Fig. 4a's models, DI (layer g) included
-		{Name: "BP", Kind: BP}, {Name: "FA", Kind: FA, Feedback: Random, Scale: 0.5}, {Name: "PBP", Kind: PBP},
-		{Name: "NDI-0", Kind: NDI, Feedback: NegTranspose}, {Name: "NDI-0.01", Kind: NDI, Feedback: NegTranspose, Leak: 0.01},
-		{Name: "DI", Kind: DI, Feedback: NegTranspose, Leak: 0.01},
+	for _, m := range []models.Model{ // Fig. 4a's models, DI (layer g) included
+		{Name: "BP", Kind: models.BP}, {Name: "FA", Kind: models.FA, Feedback: models.Random, Scale: 0.5}, {Name: "PBP", Kind: models.PBP},
+		{Name: "NDI-0", Kind: models.NDI, Feedback: models.NegTranspose}, {Name: "NDI-0.01", Kind: models.NDI, Feedback: models.NegTranspose, Leak: 0.01},
+		{Name: "DI", Kind: models.DI, Feedback: models.NegTranspose, Leak: 0.01},
 	} {
 		runs = append(runs, goldenRun{"mnist_classification", m, classify})
 	}
-	for _, m := range []Model{ // Fig. 4b's models
-		{Name: "BP", Kind: BP}, {Name: "FA", Kind: FA, Feedback: Random, Scale: 0.01}, {Name: "PBP", Kind: PBP},
-		{Name: "NDI-0", Kind: NDI, Feedback: NegTranspose}, {Name: "NDI-0.01", Kind: NDI, Feedback: NegTranspose, Leak: 0.01},
+	for _, m := range []models.Model{ // Fig. 4b's models
+		{Name: "BP", Kind: models.BP}, {Name: "FA", Kind: models.FA, Feedback: models.Random, Scale: 0.01}, {Name: "PBP", Kind: models.PBP},
+		{Name: "NDI-0", Kind: models.NDI, Feedback: models.NegTranspose}, {Name: "NDI-0.01", Kind: models.NDI, Feedback: models.NegTranspose, Leak: 0.01},
 	} {
 		inits := []string{"normal"}
-		if m.Kind == BP {
+		if m.Kind == models.BP {
 			inits = append(inits, "orthogonal")
 		}
 		for _, init := range inits {
 			m := m
 			m.Name += "/" + init
-			runs = append(runs, goldenRun{"mnist_autoencoder", m, func(p *Params) { encode(p); p.Init = init }})
+			runs = append(runs, goldenRun{"mnist_autoencoder", m, func(p *models.Params) { encode(p); p.Init = init }})
 		}
 	}
 	return runs
@@ -66,7 +68,7 @@ func goldenRuns() []goldenRun {
 
 // points lists a run's recorded points as "metric layer step value", the
 // value with every digit (strconv's shortest exact form), in a fixed order.
-func (s series) points() []string {
+func points(s curvetest.Curves) []string {
 	var out []string
 	for metric, layers := range s {
 		for layer, steps := range layers {
@@ -96,18 +98,18 @@ func TestMNISTCurvesGolden(t *testing.T) {
 	mnisttest.Require(t)
 	got := map[string][]string{}
 	for _, r := range goldenRuns() {
-		exp, _ := LookupExperiment(r.exp)
+		exp, _ := models.LookupExperiment(r.exp)
 		p := exp.Defaults()
 		r.set(&p)
 		m := r.m
 		if m.Scale != 0 { // as a sweep passes fback_scale: through the parameters
 			p.FbackScale, m.Scale = m.Scale, 0
 		}
-		s := series{}
+		s := curvetest.Curves{}
 		// The final weights too, by layer: a classifier's error is a count,
 		// which a small change of the arithmetic rarely moves.
 		var weights []string
-		finalNetHook = func(net *Network) {
+		finalNetHook = func(net *models.Network) {
 			for l, ly := range net.Layers {
 				var sum, sq, bias float64
 				for _, v := range ly.W.RawMatrix().Data {
@@ -126,13 +128,13 @@ func TestMNISTCurvesGolden(t *testing.T) {
 			}
 		}
 		start := time.Now()
-		res, err := exp.Run(context.Background(), Env{}, p, m, 1, s)
+		res, err := exp.Run(context.Background(), models.Env{}, p, m, 1, s)
 		finalNetHook = nil
-		if err != nil || res.Status != OK {
+		if err != nil || res.Status != models.OK {
 			t.Fatalf("%s %s: %v %v", r.exp, r.m.Name, res.Status, err)
 		}
 		t.Logf("%s %s: %v", r.exp, r.m.Name, time.Since(start).Round(time.Millisecond)) // a report of the cost
-		got[r.exp+" "+r.m.Name] = append(s.points(), weights...)
+		got[r.exp+" "+r.m.Name] = append(points(s), weights...)
 	}
 	if *updateCurves {
 		js, err := json.MarshalIndent(got, "", " ")
@@ -149,7 +151,7 @@ func TestMNISTCurvesGolden(t *testing.T) {
 	}
 	js, err := os.ReadFile(goldenCurvesFile)
 	if err != nil {
-		t.Fatalf("%v (go test ./models -run TestMNISTCurvesGolden -update-curves writes it)", err)
+		t.Fatalf("%v (go test ./models/mnist -run TestMNISTCurvesGolden -update-curves writes it)", err)
 	}
 	var want map[string][]string
 	if err := json.Unmarshal(js, &want); err != nil {

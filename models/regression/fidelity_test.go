@@ -1,7 +1,9 @@
-package models
+package regression
 
 import (
 	"context"
+	"dinv/models"
+	"dinv/models/internal/curvetest"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -82,24 +84,24 @@ func inParallel(n int, f func(i int) error) error {
 // seedRun is what the fidelity tests keep of one seed: each model's recorded
 // series and the seed's largest error, the paper's normaliser.
 type seedRun struct {
-	runs map[string]series
+	runs map[string]curvetest.Curves
 	emax float64
 }
 
 // runSeed trains models on exp with parameters p and one seed.
-func runSeed(exp *Experiment, p Params, models []Model, seed uint64) (seedRun, error) {
-	sr := seedRun{runs: map[string]series{}}
-	for _, m := range models {
-		s := series{}
-		res, err := exp.Run(context.Background(), Env{}, p, m, seed, s)
-		if err == nil && res.Status != OK {
+func runSeed(exp *models.Experiment, p models.Params, ms []models.Model, seed uint64) (seedRun, error) {
+	sr := seedRun{runs: map[string]curvetest.Curves{}}
+	for _, m := range ms {
+		s := curvetest.Curves{}
+		res, err := exp.Run(context.Background(), models.Env{}, p, m, seed, s)
+		if err == nil && res.Status != models.OK {
 			err = fmt.Errorf("status %v", res.Status)
 		}
 		if err != nil {
 			return sr, fmt.Errorf("seed %d %s: %v", seed, m.Name, err)
 		}
 		sr.runs[m.Name] = s
-		sr.emax = max(sr.emax, maxOf(s[MetricTrainError][0]))
+		sr.emax = max(sr.emax, maxOf(s[models.MetricTrainError][0]))
 	}
 	return sr, nil
 }
@@ -109,14 +111,14 @@ func TestLinearRegressionFidelity(t *testing.T) {
 		t.Skip("paper-size runs of 35 seeds")
 	}
 	var ref linearRef
-	readJSON(t, filepath.Join("..", "testdata", "reference", "linear_regression_ref.json"), &ref)
+	readJSON(t, filepath.Join("..", "..", "testdata", "reference", "linear_regression_ref.json"), &ref)
 	var orig originalRuns
-	readJSON(t, filepath.Join("..", "testdata", "original", "linear_regression_135seeds.json"), &orig)
+	readJSON(t, filepath.Join("..", "..", "testdata", "original", "linear_regression_135seeds.json"), &orig)
 	if len(orig.NormError) != originalSeeds {
 		t.Fatalf("original runs: %d seeds, want %d", len(orig.NormError), originalSeeds)
 	}
 
-	exp, _ := LookupExperiment("linear_regression")
+	exp, _ := models.LookupExperiment("linear_regression")
 	p := exp.Defaults()
 	out := make([]seedRun, fidelitySeeds)
 	err := inParallel(fidelitySeeds, func(seed int) (err error) {
@@ -127,27 +129,27 @@ func TestLinearRegressionFidelity(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	models := paperLinearModels()
+	ms := paperLinearModels()
 	ours := map[string]map[int][]float64{} // model, iteration: log10 normalised error by seed
-	for _, m := range models {
+	for _, m := range ms {
 		ours[m.Name] = map[int][]float64{}
 	}
 	for seed, sr := range out {
-		for _, m := range models {
-			errs := sr.runs[m.Name][MetricTrainError][0]
+		for _, m := range ms {
+			errs := sr.runs[m.Name][models.MetricTrainError][0]
 			for _, it := range fidelityIters {
 				ours[m.Name][it] = append(ours[m.Name][it], math.Log10(errs[it]/sr.emax))
 			}
 			if got := errs[1999] / sr.emax; !(got < 1e-9) {
 				t.Errorf("seed %d %s: normalised error %.3g at iteration 1999, want < 1e-9", seed, m.Name, got)
 			}
-			if m.Kind != DI {
+			if m.Kind != models.DI {
 				continue
 			}
-			if k, v, ok := firstBad(sr.runs[m.Name][MetricAngleDeltaNDI][1], func(k int, v float64) bool { return k > 500 && !(v < 1) }); ok {
+			if k, v, ok := firstBad(sr.runs[m.Name][models.MetricAngleDeltaNDI][1], func(k int, v float64) bool { return k > 500 && !(v < 1) }); ok {
 				t.Errorf("seed %d %s iteration %d: DI delta %.3g degrees from NDI's", seed, m.Name, k, v)
 			}
-			if k, v, ok := firstBad(sr.runs[m.Name][MetricLambdaMax][1], func(_ int, v float64) bool { return !(v < 0) }); ok {
+			if k, v, ok := firstBad(sr.runs[m.Name][models.MetricLambdaMax][1], func(_ int, v float64) bool { return !(v < 0) }); ok {
 				t.Errorf("seed %d %s iteration %d: lambda_max %.3g", seed, m.Name, k, v)
 			}
 		}
@@ -155,8 +157,8 @@ func TestLinearRegressionFidelity(t *testing.T) {
 
 	// Distributions of ours against the original's.
 	const familyLevel = 0.01
-	zmax := normalQuantile(1 - familyLevel/2/float64(len(models)*len(fidelityIters)))
-	for _, m := range models {
+	zmax := normalQuantile(1 - familyLevel/2/float64(len(ms)*len(fidelityIters)))
+	for _, m := range ms {
 		for _, it := range fidelityIters {
 			var theirs []float64
 			for seed := range originalSeeds {
@@ -182,7 +184,7 @@ func TestLinearRegressionFidelity(t *testing.T) {
 	// The issue's literal band, seeds 0-4.
 	outside := 0
 	for seed := range 5 {
-		for _, m := range models {
+		for _, m := range ms {
 			for _, it := range fidelityIters {
 				want := ref.Summary[m.Name][strconv.Itoa(it)]
 				got := math.Pow(10, ours[m.Name][it][seed])
@@ -200,7 +202,7 @@ func TestLinearRegressionFidelity(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("literal band of issue 3: %d of %d points of seeds 0-4 outside", outside, 5*len(models)*len(fidelityIters))
+	t.Logf("literal band of issue 3: %d of %d points of seeds 0-4 outside", outside, 5*len(ms)*len(fidelityIters))
 }
 
 // firstBad returns the first step, in order, whose value bad reports.

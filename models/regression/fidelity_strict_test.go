@@ -1,22 +1,23 @@
 //go:build fidelity
 
-package models
+package regression
 
 import (
+	"dinv/models"
 	"math"
 	"path/filepath"
 	"testing"
 )
 
 // strictBand makes TestLinearRegressionFidelity fail on the literal band of
-// issue 3 (go test -tags fidelity ./models).
+// issue 3 (go test -tags fidelity ./models/regression).
 const strictBand = true
 
 // The nonlinear replay at paper size (10000 iterations; about 12 minutes on
 // two cores): runs of the original kept every 50th iteration.
 func TestNonlinearRegressionReplaysOriginalPaperSize(t *testing.T) {
 	var runs []originalNonlinearRun
-	readJSON(t, filepath.Join("..", "testdata", "original", "nonlinear_regression_10000.json"), &runs)
+	readJSON(t, filepath.Join("..", "..", "testdata", "original", "nonlinear_regression_10000.json"), &runs)
 	replayNonlinearRuns(t, runs)
 }
 
@@ -27,14 +28,14 @@ func TestNonlinearRegressionReplaysOriginalPaperSize(t *testing.T) {
 // cores).
 func TestNonlinearRegressionBand(t *testing.T) {
 	var orig []originalNonlinearRun
-	readJSON(t, filepath.Join("..", "testdata", "original", "nonlinear_regression_10000.json"), &orig)
-	exp, _ := LookupExperiment("nonlinear_regression")
+	readJSON(t, filepath.Join("..", "..", "testdata", "original", "nonlinear_regression_10000.json"), &orig)
+	exp, _ := models.LookupExperiment("nonlinear_regression")
 	p := exp.Defaults()
-	models := originalNonlinearModels()
+	ms := originalNonlinearModels()
 	iters := []int{100, 500, 1000, 5000}
 	type band struct{ lo, hi float64 }
 	bands := map[string][]band{}
-	for _, m := range models {
+	for _, m := range ms {
 		for _, it := range iters {
 			b := band{math.Inf(1), math.Inf(-1)}
 			for _, r := range orig {
@@ -49,7 +50,7 @@ func TestNonlinearRegressionBand(t *testing.T) {
 	}
 	out := make([]seedRun, 5)
 	err := inParallel(len(out), func(seed int) (err error) {
-		out[seed], err = runSeed(exp, p, models, uint64(seed))
+		out[seed], err = runSeed(exp, p, ms, uint64(seed))
 		return err
 	})
 	if err != nil {
@@ -57,10 +58,10 @@ func TestNonlinearRegressionBand(t *testing.T) {
 	}
 	outside := 0
 	for seed, sr := range out {
-		for _, m := range models {
+		for _, m := range ms {
 			for i, it := range iters {
 				b := bands[m.Name][i]
-				got := sr.runs[m.Name][MetricTrainError][0][it] / sr.emax
+				got := sr.runs[m.Name][models.MetricTrainError][0][it] / sr.emax
 				if got >= b.lo/3 && got <= b.hi*3 {
 					continue
 				}
@@ -70,5 +71,5 @@ func TestNonlinearRegressionBand(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("nonlinear band: %d of %d points of seeds 0-4 outside", outside, 5*len(models)*len(iters))
+	t.Logf("nonlinear band: %d of %d points of seeds 0-4 outside", outside, 5*len(ms)*len(iters))
 }

@@ -1,0 +1,6 @@
+package all
+
+import (
+	_ "dinv/models/mnist"
+	_ "dinv/models/regression"
+)

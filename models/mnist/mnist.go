@@ -1,0 +1,311 @@
+package mnist
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"gonum.org/v1/gonum/mat"
+
+	mnistio "dinv/io/mnist"
+	"dinv/models"
+)
+
+func init() {
+	models.Register(models.Definition{
+		Name:   "mnist_classification",
+		Doc:    "Fig. 4a: a 784-1000-10 tanh/softmax classifier trained online on MNIST",
+		Figure: "fig4",
+		Defaults: func() models.Params {
+			p := models.BaseParams()
+			p.Sizes = []int{784, 1000, 10}
+			p.Epochs = 15
+			p.Eta = 1e-3
+			p.WDecay = 1e-6
+			p.Bias = true
+			p.DIG = "layer" // the paper's extension: DI inverts the tanh itself
+			p.EvalEvery = 1000
+			p.EvalSets = []string{"train", "test"}
+			p.DiagEvery = 1000
+			return p
+		},
+		Run: func(ctx context.Context, env models.Env, p models.Params, m models.Model, seed uint64, rec models.Recorder) (models.Result, error) {
+			return run(ctx, env, p, m, seed, rec, false)
+		},
+		Check:     check(false),
+		Footprint: footprint,
+	})
+	models.Register(models.Definition{
+		Name:   "mnist_autoencoder",
+		Doc:    "Fig. 4b: a 784-500-250-30-250-500-784 autoencoder trained on minibatches of MNIST",
+		Figure: "fig4",
+		Defaults: func() models.Params {
+			p := models.BaseParams()
+			p.Sizes = []int{784, 500, 250, 30, 250, 500, 784}
+			p.Epochs = 20
+			p.BatchSize = 100
+			p.Eta = 1e-6
+			p.WDecay = 1e-10
+			p.Bias = true
+			p.FbackScale = 0.01
+			p.DIG = "layer"
+			p.EvalEvery = 10
+			p.EvalSets = []string{"train", "test"}
+			p.DiagEvery = 10
+			return p
+		},
+		Run: func(ctx context.Context, env models.Env, p models.Params, m models.Model, seed uint64, rec models.Recorder) (models.Result, error) {
+			return run(ctx, env, p, m, seed, rec, true)
+		},
+		Check:     check(true),
+		Footprint: footprint,
+	})
+}
+
+// check: the network must fit MNIST's images and labels (or images, for
+// the autoencoder), and the sets are MNIST's.
+func check(autoencoder bool) func(p models.Params) error {
+	return func(p models.Params) error {
+		out := 10
+		if autoencoder {
+			out = mnistio.ImageSize
+		}
+		train := mnistio.NumTrain
+		if p.TrainSize > 0 {
+			train = p.TrainSize
+		}
+		bad := func(key, format string, args ...any) error {
+			return &models.ParamError{Key: key, Msg: fmt.Sprintf(format, args...)}
+		}
+		switch {
+		case p.Sizes[0] != mnistio.ImageSize || p.Sizes[len(p.Sizes)-1] != out:
+			return bad("sizes", "sizes %v do not fit MNIST: want %d inputs and %d outputs", p.Sizes, mnistio.ImageSize, out)
+		case p.Epochs < 1:
+			return bad("epochs", "epochs must be at least 1, got %d", p.Epochs)
+		case p.TrainSize > mnistio.NumTrain:
+			return bad("train_size", "train_size %d exceeds MNIST's %d training images", p.TrainSize, mnistio.NumTrain)
+		case p.TestSize > mnistio.NumTest:
+			return bad("test_size", "test_size %d exceeds MNIST's %d test images", p.TestSize, mnistio.NumTest)
+		case p.BatchSize > train:
+			return bad("batch_size", "batch_size %d exceeds the %d training images", p.BatchSize, train)
+		}
+		return nil
+	}
+}
+
+// footprint: the evaluation's chunk of activations and the curve (the data
+// set itself is shared by every cell of a process).
+func footprint(p models.Params) []models.MemTerm {
+	var units float64
+	for _, s := range p.Sizes {
+		units += float64(s)
+	}
+	train := mnistio.NumTrain
+	if p.TrainSize > 0 {
+		train = p.TrainSize
+	}
+	steps := float64(p.Epochs) * float64(train/max(p.BatchSize, 1))
+	return []models.MemTerm{
+		{Key: "sizes", Bytes: 8 * 3 * units * evalChunk},
+		models.CurveTerm(p, "epochs", steps),
+	}
+}
+
+// evalChunk is how many examples an evaluation pushes through the network
+// at once.
+const evalChunk = 1000
+
+// part is the part of an MNIST set a run uses, with its pixel scaling.
+type part struct {
+	set          *mnistio.Set
+	n            int
+	scale, shift float64
+}
+
+// fillColumns writes images idx of s as the columns of x (784 x len(idx)),
+// each pixel v as v*scale + shift.
+func (s part) fillColumns(x *mat.Dense, idx []int) {
+	r := x.RawMatrix()
+	for j, i := range idx {
+		for p, v := range s.set.Row(i) {
+			r.Data[p*r.Stride+j] = float64(v)*s.scale + s.shift
+		}
+	}
+}
+
+// run runs the classifier (autoencoder false) or the autoencoder.
+//
+// Classifier: inputs standardised with the training images' global mean
+// and standard deviation; e = one_hot - softmax; error = fraction of
+// examples whose largest output is not the label. Autoencoder: inputs
+// scaled to [0, 1]; e = x - y; error = mean squared reconstruction error
+// over pixels and images.
+func run(ctx context.Context, env models.Env, p models.Params, m models.Model, seed uint64, rec models.Recorder, autoencoder bool) (models.Result, error) {
+	ds, err := mnistio.Load(ctx, mnistio.Options{Dir: env.DataDir})
+	if err != nil {
+		return models.Result{}, err
+	}
+	train := part{set: &ds.Train, n: ds.Train.N}
+	test := part{set: &ds.Test, n: ds.Test.N}
+	if p.TrainSize > 0 {
+		train.n = min(p.TrainSize, train.n)
+	}
+	if p.TestSize > 0 {
+		test.n = min(p.TestSize, test.n)
+	}
+	if autoencoder {
+		train.scale = 1.0 / 255
+	} else {
+		mean, std := pixelStats(train)
+		train.scale, train.shift = 1/std, -mean/std
+	}
+	test.scale, test.shift = train.scale, train.shift
+
+	L := len(p.Sizes) - 1
+	tr := make([]models.Transfer, L)
+	for l := range tr {
+		tr[l] = models.Tanh
+	}
+	tr[L-1] = models.Linear
+	if autoencoder { // 784-500-250-30-250-500-784: the code layer is linear
+		tr[(L-1)/2] = models.Linear
+	}
+	spec := models.NetSpec{Sizes: p.Sizes, Transfers: tr, Bias: p.Bias, Softmax: !autoencoder}
+	net, t, err := models.NewRun(ctx, p, m, seed, spec, models.TrainOptions{})
+	if err != nil {
+		return t.Failed(), err
+	}
+
+	bs := p.BatchSize
+	perEpoch := train.n / bs
+	if perEpoch < 1 {
+		return t.Failed(), fmt.Errorf("batch_size %d exceeds the %d training images", bs, train.n)
+	}
+	steps := p.Epochs * perEpoch
+	order := models.StreamOrder.Rand(seed)
+	var perm []int
+	x := mat.NewDense(mnistio.ImageSize, bs, nil)
+	y := mat.NewDense(p.Sizes[L], bs, nil)
+	next := func(k int) (*mat.Dense, *mat.Dense) {
+		if k%perEpoch == 0 {
+			perm = order.Perm(train.n) // a fresh order each epoch
+		}
+		idx := perm[(k%perEpoch)*bs : (k%perEpoch+1)*bs]
+		train.fillColumns(x, idx)
+		if autoencoder {
+			y.Copy(x)
+		} else {
+			y.Zero()
+			for j, i := range idx {
+				y.Set(int(train.set.Labels[i]), j, 1)
+			}
+		}
+		return x, y
+	}
+	ev := newEvaluator(net, p, autoencoder)
+	eval := func(k int) (float64, float64, bool, error) {
+		trainErr, testErr, finite := math.NaN(), math.NaN(), true
+		for _, name := range p.EvalSets {
+			s, metric := train, models.MetricTrainError
+			if name == "test" {
+				s, metric = test, models.MetricTestError
+			}
+			e, err := ev.error(ctx, s)
+			if err != nil {
+				return trainErr, testErr, finite, err
+			}
+			rec.Record(k, metric, 0, e)
+			finite = finite && !math.IsNaN(e) && !math.IsInf(e, 0)
+			if name == "test" {
+				testErr = e
+			} else {
+				trainErr = e
+			}
+		}
+		return trainErr, testErr, finite, nil
+	}
+	res, err := t.Train(ctx, steps, rec, next, eval)
+	if finalNetHook != nil {
+		finalNetHook(net)
+	}
+	return res, err
+}
+
+// finalNetHook, when a test sets it, sees the network as a run ends.
+var finalNetHook func(net *models.Network)
+
+// pixelStats returns the mean and standard deviation of every pixel of the
+// set's images.
+func pixelStats(s part) (mean, std float64) {
+	var sum, ss float64
+	pix := s.set.Images[:s.n*mnistio.ImageSize]
+	for _, v := range pix {
+		sum += float64(v)
+	}
+	mean = sum / float64(len(pix))
+	for _, v := range pix {
+		d := float64(v) - mean
+		ss += d * d
+	}
+	return mean, math.Sqrt(ss / float64(len(pix)))
+}
+
+// evaluator evaluates a network on a whole set in chunks of columns, with
+// buffers reused between evaluations.
+type evaluator struct {
+	net         *models.Network
+	autoencoder bool
+	fw          *models.Forward
+	x           *mat.Dense
+	idx         []int
+}
+
+func newEvaluator(net *models.Network, p models.Params, autoencoder bool) *evaluator {
+	return &evaluator{net: net, autoencoder: autoencoder,
+		fw: models.NewForward(p.Sizes, evalChunk), x: mat.NewDense(mnistio.ImageSize, evalChunk, nil),
+		idx: make([]int, evalChunk)}
+}
+
+// error returns the classification error (fraction wrong) or the mean
+// squared reconstruction error of the first s.n images of s.
+func (e *evaluator) error(ctx context.Context, s part) (float64, error) {
+	var wrong int
+	var sse float64
+	for start := 0; start < s.n; start += evalChunk {
+		if err := ctx.Err(); err != nil {
+			return math.NaN(), err
+		}
+		c := min(evalChunk, s.n-start)
+		for j := range evalChunk {
+			e.idx[j] = start + min(j, c-1) // a short last chunk repeats its last image
+		}
+		s.fillColumns(e.x, e.idx)
+		out := e.fw.Run(e.net, e.x)
+		if e.autoencoder {
+			o, xr := out.RawMatrix(), e.x.RawMatrix()
+			for i := range o.Rows {
+				for j := range c {
+					d := xr.Data[i*xr.Stride+j] - o.Data[i*o.Stride+j]
+					sse += d * d
+				}
+			}
+			continue
+		}
+		a := e.fw.PreActivation(len(e.net.Layers) - 1).RawMatrix() // argmax of the pre-activation
+		for j := range c {
+			best, arg := math.Inf(-1), -1
+			for i := range a.Rows {
+				if v := a.Data[i*a.Stride+j]; v > best {
+					best, arg = v, i
+				}
+			}
+			if arg != int(s.set.Labels[start+j]) {
+				wrong++
+			}
+		}
+	}
+	if e.autoencoder {
+		return sse / float64(s.n*mnistio.ImageSize), nil
+	}
+	return float64(wrong) / float64(s.n), nil
+}
