@@ -166,23 +166,23 @@ var Fields = func() []*Field {
 }()
 
 // paramReads says which rules read an experiment parameter, where not all
-// do: the loop's Euler step, its length and its diagnostics belong to DI and
-// SDI, each with its own g; the stability optimiser's settings to the rules
-// with feedback (optim feedback, and DI's re-stabilisation).
+// do, from the rule table: the loop's Euler step and length belong to the
+// rules with a loop in time (DI, SDI), each with the parameter of its own g;
+// the diagnostics' cadence to the rules that record them; the stability
+// optimiser's settings to the rules with feedback (optim feedback, and DI's
+// re-stabilisation).
 var paramReads = map[string]func(models.Kind) bool{
-	"dt":           loops,
-	"tsteps":       loops,
-	"diag_every":   loops,
-	"di_g":         func(k models.Kind) bool { return k == models.DI },
-	"sdi_g":        func(k models.Kind) bool { return k == models.SDI },
+	"dt":           func(k models.Kind) bool { return k.Info().Loop() },
+	"tsteps":       func(k models.Kind) bool { return k.Info().Loop() },
+	"di_g":         func(k models.Kind) bool { return k.Info().GParam == "di_g" },
+	"sdi_g":        func(k models.Kind) bool { return k.Info().GParam == "sdi_g" },
+	"diag_every":   func(k models.Kind) bool { return k.Info().Diagnostics },
 	"optim_leak":   models.Kind.UsesFeedback,
 	"ssa_lr":       models.Kind.UsesFeedback,
 	"ssa_maxiters": models.Kind.UsesFeedback,
 	"ssa_miniters": models.Kind.UsesFeedback,
 	"ssa_retries":  models.Kind.UsesFeedback,
 }
-
-func loops(k models.Kind) bool { return k == models.DI || k == models.SDI }
 
 // Lookup returns the field whose key (in a model entry, defaults or params)
 // is name, or nil.

@@ -53,11 +53,19 @@ type RuleInfo struct {
 	// which keeps these six apart in print and on screen).
 	Color color.NRGBA
 
+	// GParam is the JSON name of the parameter that names g inside the
+	// rule's loop ("" for a rule without a loop).
+	GParam string
+
 	// g returns the parameter that names g inside the rule's loop (nil
 	// for a rule without a loop): linear, tanh, or layer (the transfer of
 	// the layer below).
 	g func(p Params) string
 }
+
+// Loop reports whether the rule integrates a feedback loop in time, and so
+// reads dt, tsteps and its GParam.
+func (r RuleInfo) Loop() bool { return r.g != nil }
 
 // always is Deriv of a rule that always applies f'.
 var always = [2]bool{Linear: true, Tanh: true}
@@ -89,15 +97,17 @@ var rules = [...]RuleInfo{
 	DI: {
 		Name:     "DI",
 		Feedback: true, Leak: true, Restabilised: true, Diagnostics: true,
-		Deriv: [2]bool{Linear: true},
-		Color: color.NRGBA{0xd6, 0x27, 0x28, 0xff}, // red
-		g:     func(p Params) string { return p.DIG },
+		Deriv:  [2]bool{Linear: true},
+		Color:  color.NRGBA{0xd6, 0x27, 0x28, 0xff}, // red
+		GParam: "di_g",
+		g:      func(p Params) string { return p.DIG },
 	},
 	SDI: {
 		Name:     "SDI",
 		Feedback: true, Leak: true, Restabilised: true, Diagnostics: true,
 		TwoLayers: true,
 		Color:     color.NRGBA{0x17, 0xbe, 0xcf, 0xff}, // cyan
+		GParam:    "sdi_g",
 		g:         func(p Params) string { return p.SDIG },
 	},
 }
