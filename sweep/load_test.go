@@ -17,23 +17,9 @@ import (
 // sweep.yaml alone). A file without the header, or a sweep.yaml edited by
 // hand, is a configuration error naming the file.
 func TestLoadResolved(t *testing.T) {
-	files, _ := filepath.Glob("../configs/*.yaml")
-	more, _ := filepath.Glob("../testdata/plan/*.yaml")
 	dir := t.TempDir()
 	path := filepath.Join(dir, "sweep.yaml")
-	for _, f := range append(files, more...) {
-		c, err := config.Load(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := NewPlan(c, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		text, err := Resolved(p)
-		if err != nil {
-			t.Fatal(err)
-		}
+	eachResolved(t, func(f string, c *config.Config, p *Plan, text []byte) {
 		os.WriteFile(path, text, 0o644)
 		q, err := LoadResolved(path, 0)
 		if err != nil {
@@ -45,14 +31,7 @@ func TestLoadResolved(t *testing.T) {
 		if again, _ := Resolved(q); !bytes.Equal(again, text) {
 			t.Errorf("%s: its sweep.yaml resolves to other text:\n%s\nwant\n%s", f, again, text)
 		}
-		if len(q.Cells) != len(p.Cells) {
-			t.Fatalf("%s: %d cells, its sweep.yaml %d", f, len(p.Cells), len(q.Cells))
-		}
-		for i := range p.Cells {
-			if p.Cells[i].ID != q.Cells[i].ID || p.Cells[i].Model != q.Cells[i].Model {
-				t.Fatalf("%s: cell %d is %s %s, in its sweep.yaml %s %s", f, i, p.Cells[i].Model, p.Cells[i].ID, q.Cells[i].Model, q.Cells[i].ID)
-			}
-		}
+		samePlans(t, f, p, q)
 		src, _ := os.ReadFile(f)
 		for _, tc := range []struct{ name, text, want string }{
 			{"a comment added", string(text) + "# a note\n", "edited since dinv wrote it"},
@@ -66,7 +45,7 @@ func TestLoadResolved(t *testing.T) {
 				t.Errorf("%s, %s: error %v, want a configuration error naming the file and saying %q", f, tc.name, err, tc.want)
 			}
 		}
-	}
+	})
 	if _, err := LoadResolved(filepath.Join(dir, "missing.yaml"), 0); !errors.Is(err, config.ErrInvalid) {
 		t.Errorf("a missing file: %v, want a configuration error, as config.Load gives", err)
 	}

@@ -148,6 +148,15 @@ func TestShards(t *testing.T) {
 }
 
 func TestResolvedPlansTheSameCells(t *testing.T) {
+	eachResolved(t, func(f string, _ *config.Config, p *Plan, text []byte) {
+		samePlans(t, f, p, plan(t, "sweep.yaml", string(text)))
+	})
+}
+
+// eachResolved calls fn with every sweep file of the repository, its
+// plan and its resolved sweep.yaml.
+func eachResolved(t *testing.T, fn func(file string, c *config.Config, p *Plan, text []byte)) {
+	t.Helper()
 	files, _ := filepath.Glob("../configs/*.yaml")
 	more, _ := filepath.Glob("../testdata/plan/*.yaml")
 	for _, f := range append(files, more...) {
@@ -163,14 +172,19 @@ func TestResolvedPlansTheSameCells(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		q := plan(t, "sweep.yaml", string(text))
-		if len(p.Cells) != len(q.Cells) {
-			t.Fatalf("%s: %d cells, resolved %d", f, len(p.Cells), len(q.Cells))
-		}
-		for i := range p.Cells {
-			if p.Cells[i].ID != q.Cells[i].ID || p.Cells[i].Model != q.Cells[i].Model {
-				t.Fatalf("%s: cell %d is %s %s, resolved %s %s", f, i, p.Cells[i].Model, p.Cells[i].ID, q.Cells[i].Model, q.Cells[i].ID)
-			}
+		fn(f, c, p, text)
+	}
+}
+
+// samePlans fails unless q has p's cells, in p's order, with its names.
+func samePlans(t *testing.T, f string, p, q *Plan) {
+	t.Helper()
+	if len(p.Cells) != len(q.Cells) {
+		t.Fatalf("%s: %d cells, its sweep.yaml %d", f, len(p.Cells), len(q.Cells))
+	}
+	for i := range p.Cells {
+		if p.Cells[i].ID != q.Cells[i].ID || p.Cells[i].Model != q.Cells[i].Model {
+			t.Fatalf("%s: cell %d is %s %s, in its sweep.yaml %s %s", f, i, p.Cells[i].Model, p.Cells[i].ID, q.Cells[i].Model, q.Cells[i].ID)
 		}
 	}
 }
