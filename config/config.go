@@ -656,6 +656,17 @@ func (c *Config) checkAt(m Model, pt []int, line int, key string) *Error {
 	return &Error{File: c.File, Line: line, Key: key, Msg: msg}
 }
 
+// Point names grid point pt (see Def): "eta=0.01, tsteps=250".
+func (c *Config) Point(pt []int) string {
+	var parts []string
+	for i, a := range c.Axes() {
+		if i < len(pt) && pt[i] >= 0 {
+			parts = append(parts, a.Name()+"="+a.Values[pt[i]].String())
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
 // label names a model in a message.
 func (m Model) label() string {
 	if m.path == "" {
@@ -687,9 +698,10 @@ func (c *Config) where(m Model, pt []int, key string) (int, string, bool) {
 }
 
 // check runs the experiment's own validation on every model the sweep
-// makes, and on every grid value with each model that reads it, so that a
-// plan never holds a cell that cannot start (sweep's plan checks the
-// combinations). An error about a parameter points at the line that set it.
+// makes at the grid's first point, and on every other grid value with each
+// model that reads it, so that a plan never holds a cell that cannot start
+// (sweep's plan checks the combinations). An error about a parameter
+// points at the line that set it.
 func (r *reader) check(c *Config) {
 	seen := map[string]bool{}
 	report := func(e *Error) {
@@ -701,22 +713,27 @@ func (r *reader) check(c *Config) {
 	axes := c.Axes()
 	read := make([]bool, len(axes))
 	for _, m := range c.Variants() {
-		if e := c.CheckCell(m, nil); e != nil {
+		// The first grid point, then each other value of one axis at a
+		// time (an axis the rule ignores stays unset).
+		first := make([]int, len(axes))
+		for i, a := range axes {
+			first[i] = -1
+			if a.Field.Reads(m.Rule) {
+				first[i], read[i] = 0, true
+			}
+		}
+		if e := c.CheckCell(m, first); e != nil {
 			report(e)
 			continue
 		}
 		for i, a := range axes {
-			if !a.Field.Reads(m.Rule) {
-				continue
-			}
-			read[i] = true
-			pt := make([]int, len(axes))
-			for j := range pt {
-				pt[j] = -1
-			}
-			for j := range a.Values {
+			for j := 1; first[i] == 0 && j < len(a.Values); j++ {
+				pt := slices.Clone(first)
 				pt[i] = j
 				if e := c.checkAt(m, pt, a.Lines[j], fmt.Sprintf("grid.%s[%d]", a.Name(), j)); e != nil {
+					if strings.Contains(c.Point(pt), ", ") {
+						e.Msg = fmt.Sprintf("the cell of %s at %s: %s", m.Name, c.Point(pt), e.Msg)
+					}
 					report(e)
 				}
 			}

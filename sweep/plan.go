@@ -3,7 +3,6 @@ package sweep
 import (
 	"fmt"
 	"math"
-	"strings"
 
 	"dinv/cell"
 	"dinv/config"
@@ -113,7 +112,7 @@ func NewPlan(c *config.Config, maxCells int) (*Plan, error) {
 			}
 			if len(axes) > 1 { // single values are checked as the file is read
 				if err := c.CheckCell(v, pt); err != nil {
-					err.Msg = fmt.Sprintf("the cell of %s at %s: %s", v.Name, pointText(axes, pt), err.Msg)
+					err.Msg = fmt.Sprintf("the cell of %s at %s: %s", v.Name, c.Point(pt), err.Msg)
 					return nil, err
 				}
 			}
@@ -135,17 +134,6 @@ func NewPlan(c *config.Config, maxCells int) (*Plan, error) {
 	}
 	p.Collapsed = p.Crossed - len(p.Cells)
 	return p, nil
-}
-
-// pointText names a grid point: "eta=0.01, tsteps=250".
-func pointText(axes []config.Axis, pt []int) string {
-	var parts []string
-	for i, a := range axes {
-		if pt[i] >= 0 {
-			parts = append(parts, a.Name()+"="+a.Values[pt[i]].String())
-		}
-	}
-	return strings.Join(parts, ", ")
 }
 
 // mulSat and addSat are * and + on counts, saturating at math.MaxInt.
