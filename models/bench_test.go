@@ -29,7 +29,7 @@ func benchRule(b *testing.B, r Rule) {
 		fb = mattest.Rand(rand.New(rand.NewPCG(2, 3)), 1000, 10, 0.5)
 	}
 	dst := mat.NewDense(1000, 1, nil)
-	p := NewPropagator(r, 1000, 10, 1)
+	p := NewPropagator(Reference{}, r, 1000, 10, 1)
 	p.PropagateTo(dst, w, fb, delta, dh)
 	b.ReportAllocs()
 	for b.Loop() {
@@ -46,8 +46,8 @@ func BenchmarkRuleMNIST(b *testing.B) {
 	b.Run("DI-linear-direct", func(b *testing.B) {
 		w, fb, delta, dh := mnistLayer()
 		dst := mat.NewDense(1000, 1, nil)
-		p := NewPropagator(Rule{Kind: DI, Leak: 0.01}, 1000, 10, 1)
-		p.noReduce = true
+		p := NewPropagator(Reference{}, Rule{Kind: DI, Leak: 0.01}, 1000, 10, 1)
+		p.di.(*refDI).noReduce = true
 		p.PropagateTo(dst, w, fb, delta, dh)
 		b.ReportAllocs()
 		for b.Loop() {
@@ -69,7 +69,7 @@ func BenchmarkSDIMNIST(b *testing.B) {
 	d1, d2 := mat.NewDense(784, 1, nil), mat.NewDense(1000, 1, nil)
 	for _, g := range []Transfer{Linear, Tanh} {
 		b.Run(g.String(), func(b *testing.B) {
-			p := NewSDIPropagator(Rule{Kind: SDI, Leak: 0.01, G: g}, 784, 1000, 10, 1)
+			p := NewSDIPropagator(Reference{}, Rule{Kind: SDI, Leak: 0.01, G: g}, 784, 1000, 10, 1)
 			p.PropagateTo(d1, d2, w1, w2, fb, delta)
 			b.ReportAllocs()
 			for b.Loop() {

@@ -34,6 +34,15 @@
 // experiment shares, its own, MaxCellBytes) and runs the experiment on
 // a goroutine of its own, so that a cancelled run returns at once.
 //
+// # Kernels
+//
+// The loops that a run spends its time in (a layer's product over a chunk
+// of columns, tanh, the weight update with weight decay, the DI and SDI
+// loops) sit behind the Kernels interface. Reference is today's pure-Go
+// code; a Trainer, a Forward and the propagators take their Kernels as an
+// argument (nil: Reference), and an experiment passes on Env.Kernels.
+// Another implementation must pass dinv/models/kerneltest.Conformance.
+//
 // # Ownership
 //
 // A Propagator owns the workspace of one layer shape and batch size. After

@@ -51,10 +51,14 @@ type Params struct {
 	TestSize  int      `json:"test_size,omitempty"`  // MNIST: use the first N test images (0: all)
 }
 
-// Env is what a run needs from its surroundings but does not change its
-// numbers.
+// Env is what a run needs from its surroundings, none of which is part of
+// a cell's definition.
 type Env struct {
 	DataDir string // MNIST: the configured data folder ("" to search)
+	// Kernels compute the run's forward passes, updates and DI and SDI
+	// loops (nil: Reference). Another implementation may change the last
+	// digits of the numbers, as much as dinv/models/kerneltest allows.
+	Kernels Kernels
 }
 
 // Definition is an experiment as its package registers it (see Register):

@@ -4,11 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
-
-	"dinv/linalg"
 )
 
 // Layer is one dense layer: a = W h + b, h' = F(a).
@@ -126,13 +123,14 @@ func FillUniform(x []float64, rng *rand.Rand, s float64) {
 // time and holds them until the next Run. It owns its buffers: Run
 // allocates nothing. It must not be shared between goroutines.
 type Forward struct {
+	k    Kernels
 	a, h []*mat.Dense // per layer: pre-activation and output, n_l x cols
 }
 
 // NewForward returns the activations of a network of the given sizes
-// (input first) for cols columns.
-func NewForward(sizes []int, cols int) *Forward {
-	f := &Forward{}
+// (input first) for cols columns, computed by k (nil: Reference).
+func NewForward(k Kernels, sizes []int, cols int) *Forward {
+	f := &Forward{k: kernelsOr(k)}
 	for _, s := range sizes[1:] {
 		f.a = append(f.a, mat.NewDense(s, cols, nil))
 		f.h = append(f.h, mat.NewDense(s, cols, nil))
@@ -147,21 +145,13 @@ func (f *Forward) Run(n *Network, x *mat.Dense) *mat.Dense {
 	in := x.RawMatrix()
 	for l, ly := range n.Layers {
 		a, h := f.a[l].RawMatrix(), f.h[l].RawMatrix()
-		linalg.Gemm(blas.NoTrans, blas.NoTrans, 1, ly.W.RawMatrix(), in, 0, a)
-		if ly.Bias != nil {
-			for i, b := range ly.Bias {
-				row := a.Data[i*a.Stride : i*a.Stride+a.Cols]
-				for j := range row {
-					row[j] += b
-				}
-			}
-		}
+		f.k.AffineTo(a, ly.W.RawMatrix(), in, ly.Bias)
 		last := l == len(n.Layers)-1
 		switch {
 		case last && n.Softmax:
 			softmaxColumns(h, a)
 		case ly.F == Tanh:
-			linalg.Tanh(h.Data[:len(a.Data)], a.Data)
+			f.k.TanhTo(h.Data[:len(a.Data)], a.Data)
 		default:
 			copy(h.Data, a.Data)
 		}

@@ -10,7 +10,6 @@ import (
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
-	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 
 	"dinv/linalg"
@@ -103,6 +102,9 @@ type TrainOptions struct {
 	// DiagPBP also records, among the DI diagnostics, the angle between the
 	// rule's delta and PBP's (the linear experiment's Fig. 3f).
 	DiagPBP bool
+	// Kernels compute the forward pass, the weight update and the DI and
+	// SDI loops; nil means Reference.
+	Kernels Kernels
 }
 
 // Trainer trains one model on one network: it owns every buffer of the
@@ -115,6 +117,7 @@ type Trainer struct {
 	net  *Network
 	m    Model
 	spec trainSpec
+	k    Kernels
 	rng  *rand.Rand // feedback and SSA restarts
 
 	fb    []*mat.Dense   // fb[l]: feedback of layer l (nIn x nOut), nil if unused
@@ -145,11 +148,12 @@ func NewTrainer(ctx context.Context, net *Network, p Params, m Model, opt TrainO
 	spec := p.spec(m, opt)
 	L := len(net.Layers)
 	sizes := net.Sizes()
-	t := &Trainer{net: net, m: m, spec: spec, rng: rng,
+	k := kernelsOr(opt.Kernels)
+	t := &Trainer{net: net, m: m, spec: spec, k: k, rng: rng,
 		fb: make([]*mat.Dense, L), props: make([]*Propagator, L),
 		stab: make([]*linalg.Stability, L), opt: make([]*linalg.Optimizer, L),
 		ndi: make([]*Propagator, L), pbp: make([]*Propagator, L),
-		fw: NewForward(sizes, spec.batch),
+		fw: NewForward(k, sizes, spec.batch),
 	}
 	for l := range L {
 		t.delta = append(t.delta, mat.NewDense(sizes[l+1], spec.batch, nil))
@@ -169,10 +173,10 @@ func NewTrainer(ctx context.Context, net *Network, p Params, m Model, opt TrainO
 			panic("models: " + m.Kind.String() + " needs at least three layers") // Params.validate rejects it first
 		}
 		n1, n2, n3 := sizes[L-2], sizes[L-1], sizes[L]
-		t.sdi = NewSDIPropagator(rule, n1, n2, n3, spec.batch)
+		t.sdi = NewSDIPropagator(k, rule, n1, n2, n3, spec.batch)
 		t.sdiB = mat.NewDense(n1, n3, nil)
 		for l := 1; l < L-2; l++ { // layers below the SDI pair propagate with BP
-			t.props[l] = NewPropagator(Rule{Kind: BP}, sizes[l], sizes[l+1], spec.batch)
+			t.props[l] = NewPropagator(k, Rule{Kind: BP}, sizes[l], sizes[l+1], spec.batch)
 		}
 		lowFB = L - 2
 	} else {
@@ -181,7 +185,7 @@ func NewTrainer(ctx context.Context, net *Network, p Params, m Model, opt TrainO
 			if spec.gLayer {
 				r.G = net.Layers[l-1].F
 			}
-			t.props[l] = NewPropagator(r, sizes[l], sizes[l+1], spec.batch)
+			t.props[l] = NewPropagator(k, r, sizes[l], sizes[l+1], spec.batch)
 		}
 	}
 	diag := spec.diagEvery > 0 && info.Diagnostics
@@ -191,9 +195,9 @@ func NewTrainer(ctx context.Context, net *Network, p Params, m Model, opt TrainO
 			t.stab[l] = linalg.NewStability(sizes[l], sizes[l+1])
 		}
 		if diag {
-			t.ndi[l] = NewPropagator(Rule{Kind: NDI, Leak: m.Leak}, sizes[l], sizes[l+1], spec.batch)
+			t.ndi[l] = NewPropagator(k, Rule{Kind: NDI, Leak: m.Leak}, sizes[l], sizes[l+1], spec.batch)
 			if spec.diagPBP {
-				t.pbp[l] = NewPropagator(Rule{Kind: PBP}, sizes[l], sizes[l+1], spec.batch)
+				t.pbp[l] = NewPropagator(k, Rule{Kind: PBP}, sizes[l], sizes[l+1], spec.batch)
 			}
 		}
 	}
@@ -460,30 +464,7 @@ func (t *Trainer) updateLayer(l int, x *mat.Dense) {
 		}
 		eta /= frobeniusOuter(dw, d, in)
 	}
-	decay := 1 - t.spec.wDecay
-	switch {
-	case d.Cols == 1 && in.Stride == 1:
-		// One example: decay and the rank-one update in a single pass over W.
-		h := in.Data[:in.Rows]
-		for i := range w.Rows {
-			a := eta * d.Data[i*d.Stride]
-			row := w.Data[i*w.Stride : i*w.Stride+w.Cols]
-			if decay == 1 {
-				floats.AddScaled(row, a, h)
-				continue
-			}
-			for j, hv := range h[:len(row)] {
-				row[j] = row[j]*decay + a*hv
-			}
-		}
-	default:
-		if decay != 1 {
-			for i := range w.Rows {
-				floats.Scale(decay, w.Data[i*w.Stride:i*w.Stride+w.Cols])
-			}
-		}
-		linalg.Gemm(blas.NoTrans, blas.Trans, eta, d, in, 1, w)
-	}
+	t.k.UpdateTo(w, 1-t.spec.wDecay, eta, d, in)
 	if ly.Bias != nil {
 		for i := range ly.Bias {
 			var s float64

@@ -84,7 +84,7 @@ func BenchmarkMNISTEval1000(b *testing.B) {
 	spec := models.NetSpec{Sizes: p.Sizes, Transfers: []models.Transfer{models.Tanh, models.Linear}, Bias: true, Softmax: true}
 	net := models.NewNetwork(spec)
 	net.InitUniform(rand.New(rand.NewPCG(3, 9)), 0.01, 0)
-	fw := models.NewForward(p.Sizes, 1000)
+	fw := models.NewForward(models.Reference{}, p.Sizes, 1000)
 	x := mattest.Normal(rand.New(rand.NewPCG(4, 9)), 784, 1000)
 	b.ReportAllocs()
 	for b.Loop() {

@@ -171,7 +171,7 @@ func run(ctx context.Context, env models.Env, p models.Params, m models.Model, s
 		tr[(L-1)/2] = models.Linear
 	}
 	spec := models.NetSpec{Sizes: p.Sizes, Transfers: tr, Bias: p.Bias, Softmax: !autoencoder}
-	net, t, err := models.NewRun(ctx, p, m, seed, spec, models.TrainOptions{})
+	net, t, err := models.NewRun(ctx, p, m, seed, spec, models.TrainOptions{Kernels: env.Kernels})
 	if err != nil {
 		return t.Failed(), err
 	}
@@ -202,7 +202,7 @@ func run(ctx context.Context, env models.Env, p models.Params, m models.Model, s
 		}
 		return x, y
 	}
-	ev := newEvaluator(net, p, autoencoder)
+	ev := newEvaluator(env.Kernels, net, p, autoencoder)
 	eval := func(k int) (float64, float64, bool, error) {
 		trainErr, testErr, finite := math.NaN(), math.NaN(), true
 		for _, name := range p.EvalSets {
@@ -260,9 +260,9 @@ type evaluator struct {
 	idx         []int
 }
 
-func newEvaluator(net *models.Network, p models.Params, autoencoder bool) *evaluator {
+func newEvaluator(k models.Kernels, net *models.Network, p models.Params, autoencoder bool) *evaluator {
 	return &evaluator{net: net, autoencoder: autoencoder,
-		fw: models.NewForward(p.Sizes, evalChunk), x: mat.NewDense(mnistio.ImageSize, evalChunk, nil),
+		fw: models.NewForward(k, p.Sizes, evalChunk), x: mat.NewDense(mnistio.ImageSize, evalChunk, nil),
 		idx: make([]int, evalChunk)}
 }
 

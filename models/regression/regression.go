@@ -83,7 +83,7 @@ func footprint(p models.Params) []models.MemTerm {
 // errors over the whole data set, computed exactly as
 // ||(T - W_L...W_1) X||_F² = trace(D S Dᵀ) with D = T - W_L...W_1 and
 // S = X Xᵀ, which costs no pass over the data.
-func runLinear(ctx context.Context, _ models.Env, p models.Params, m models.Model, seed uint64, rec models.Recorder) (models.Result, error) {
+func runLinear(ctx context.Context, env models.Env, p models.Params, m models.Model, seed uint64, rec models.Recorder) (models.Result, error) {
 	nIn, nOut, n := p.Sizes[0], p.Sizes[len(p.Sizes)-1], p.NumIters
 	rng := models.StreamData.Rand(seed)
 	teacher := mat.NewDense(nOut, nIn, nil)
@@ -97,14 +97,14 @@ func runLinear(ctx context.Context, _ models.Env, p models.Params, m models.Mode
 	s.Mul(x, x.T())
 
 	spec := models.NetSpec{Sizes: p.Sizes, Transfers: make([]models.Transfer, len(p.Sizes)-1), Bias: p.Bias}
-	net, t, err := models.NewRun(ctx, p, m, seed, spec, models.TrainOptions{DiagPBP: true})
+	net, t, err := models.NewRun(ctx, p, m, seed, spec, models.TrainOptions{DiagPBP: true, Kernels: env.Kernels})
 	if err != nil {
 		return t.Failed(), err
 	}
 	next := onlinePass(x, &y, models.StreamOrder.Rand(seed).Perm(n))
 	if p.Bias {
 		// The trace identity needs a bias-free network: evaluate directly.
-		eval := regressionEval(net, x, &y, rec)
+		eval := regressionEval(env.Kernels, net, x, &y, rec)
 		return t.Train(ctx, n, rec, next, eval)
 	}
 	le := newLinearError(net, teacher, &s)
@@ -182,12 +182,13 @@ func (le *linearError) sse() float64 {
 }
 
 // regressionEval returns an evaluator of the sum of squared errors of net on
-// the data set (x, y), one column per example, in chunks of columns.
-func regressionEval(net *models.Network, x, y *mat.Dense, rec models.Recorder) func(int) (float64, float64, bool, error) {
+// the data set (x, y), one column per example, in chunks of columns that k
+// pushes through the network.
+func regressionEval(k models.Kernels, net *models.Network, x, y *mat.Dense, rec models.Recorder) func(int) (float64, float64, bool, error) {
 	const chunk = 1000
 	_, n := x.Dims()
 	bs := min(chunk, n)
-	full, rest := models.NewForward(net.Sizes(), bs), models.NewForward(net.Sizes(), max(1, n%bs))
+	full, rest := models.NewForward(k, net.Sizes(), bs), models.NewForward(k, net.Sizes(), max(1, n%bs))
 	var xs mat.Dense
 	return func(k int) (float64, float64, bool, error) {
 		var e float64
@@ -222,7 +223,7 @@ func viewColsTo(v, m *mat.Dense, j, c int) {
 // of the student's shape (weights and biases uniform(-init_scale,
 // init_scale)) labels standard normal inputs; the error over the whole data
 // set is recorded every eval_every iterations.
-func runNonlinear(ctx context.Context, _ models.Env, p models.Params, m models.Model, seed uint64, rec models.Recorder) (models.Result, error) {
+func runNonlinear(ctx context.Context, env models.Env, p models.Params, m models.Model, seed uint64, rec models.Recorder) (models.Result, error) {
 	nIn, nOut, n := p.Sizes[0], p.Sizes[len(p.Sizes)-1], p.NumIters
 	tr := make([]models.Transfer, len(p.Sizes)-1)
 	for i := range len(tr) - 1 {
@@ -238,13 +239,14 @@ func runNonlinear(ctx context.Context, _ models.Env, p models.Params, m models.M
 		x.RawMatrix().Data[i] = rng.NormFloat64()
 	}
 	y := mat.NewDense(nOut, n, nil)
-	fw := models.NewForward(p.Sizes, n)
+	// The data do not depend on the kernels.
+	fw := models.NewForward(models.Reference{}, p.Sizes, n)
 	y.Copy(fw.Run(teacher, x))
 
-	net, t, err := models.NewRun(ctx, p, m, seed, spec, models.TrainOptions{})
+	net, t, err := models.NewRun(ctx, p, m, seed, spec, models.TrainOptions{Kernels: env.Kernels})
 	if err != nil {
 		return t.Failed(), err
 	}
 	next := onlinePass(x, y, models.StreamOrder.Rand(seed).Perm(n))
-	return t.Train(ctx, n, rec, next, regressionEval(net, x, y, rec))
+	return t.Train(ctx, n, rec, next, regressionEval(env.Kernels, net, x, y, rec))
 }

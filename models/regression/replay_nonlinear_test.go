@@ -157,8 +157,8 @@ func replayNonlinear(d *originalNonlinearDraws, p models.Params, spec models.Net
 	}
 	_, n := d.x.Dims()
 	y := mat.NewDense(spec.Sizes[len(spec.Sizes)-1], n, nil)
-	y.Copy(models.NewForward(spec.Sizes, n).Run(d.teacher, d.x))
-	eval := regressionEval(net, d.x, y, rec)
+	y.Copy(models.NewForward(models.Reference{}, spec.Sizes, n).Run(d.teacher, d.x))
+	eval := regressionEval(models.Reference{}, net, d.x, y, rec)
 	runs, _ := tr.SSARuns()
 	evalRestab := func(k int) (float64, float64, bool, error) {
 		if r, _ := tr.SSARuns(); r != runs {

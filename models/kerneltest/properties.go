@@ -1,4 +1,4 @@
-package models
+package kerneltest
 
 import (
 	"math/rand/v2"
@@ -7,14 +7,16 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"dinv/linalg"
+	"dinv/models"
 	"dinv/models/internal/mattest"
 )
 
-func propagate(r Rule, w, b, delta, dh *mat.Dense) *mat.Dense {
+// propagate carries delta across the layer (w, b) with rule r on k.
+func propagate(k models.Kernels, r models.Rule, w, b, delta, dh *mat.Dense) *mat.Dense {
 	nOut, nIn := w.Dims()
 	_, bs := delta.Dims()
 	dst := mat.NewDense(nIn, bs, nil)
-	NewPropagator(r, nIn, nOut, bs).PropagateTo(dst, w, b, delta, dh)
+	models.NewPropagator(k, r, nIn, nOut, bs).PropagateTo(dst, w, b, delta, dh)
 	return dst
 }
 
@@ -22,7 +24,7 @@ func propagate(r Rule, w, b, delta, dh *mat.Dense) *mat.Dense {
 var testShapes = [][2]int{{20, 10}, {10, 20}, {10, 10}, {30, 10}}
 
 // BP and FA are their formulas.
-func TestBPAndFA(t *testing.T) {
+func bpAndFA(t *testing.T, k models.Kernels) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, sh := range testShapes {
 		nIn, nOut := sh[0], sh[1]
@@ -31,12 +33,12 @@ func TestBPAndFA(t *testing.T) {
 		var want mat.Dense
 		want.Mul(w.T(), delta)
 		want.MulElem(&want, dh)
-		if d := mattest.RelDiff(propagate(Rule{Kind: BP}, w, nil, delta, dh), &want); d > 1e-14 {
+		if d := mattest.RelDiff(propagate(k, models.Rule{Kind: models.BP}, w, nil, delta, dh), &want); d > 1e-14 {
 			t.Errorf("BP %v: off by %.3g", sh, d)
 		}
 		want.Mul(b, delta)
 		want.MulElem(&want, dh)
-		if d := mattest.RelDiff(propagate(Rule{Kind: FA}, w, b, delta, dh), &want); d > 1e-14 {
+		if d := mattest.RelDiff(propagate(k, models.Rule{Kind: models.FA}, w, b, delta, dh), &want); d > 1e-14 {
 			t.Errorf("FA %v: off by %.3g", sh, d)
 		}
 	}
@@ -44,14 +46,14 @@ func TestBPAndFA(t *testing.T) {
 
 // With B = -Wᵀ and alpha = 0, NDI is PBP (W⁺ = -Wᵀ(-W Wᵀ)⁻¹ for full row
 // rank W, and (-WᵀW)⁻¹(-Wᵀ) for full column rank).
-func TestNDINegTransposeIsPBP(t *testing.T) {
+func ndiNegTransposeIsPBP(t *testing.T, k models.Kernels) {
 	rng := rand.New(rand.NewPCG(2, 2))
 	for _, sh := range testShapes {
 		nIn, nOut := sh[0], sh[1]
 		w := mattest.Rand(rng, nOut, nIn, 0.5)
 		delta := mattest.Rand(rng, nOut, 4, 1)
-		ndi := propagate(Rule{Kind: NDI}, w, mattest.NegT(w), delta, nil)
-		pbp := propagate(Rule{Kind: PBP}, w, nil, delta, nil)
+		ndi := propagate(k, models.Rule{Kind: models.NDI}, w, mattest.NegT(w), delta, nil)
+		pbp := propagate(k, models.Rule{Kind: models.PBP}, w, nil, delta, nil)
 		if d := mattest.RelDiff(ndi, pbp); d > 1e-11 {
 			t.Errorf("%v: NDI(B=-Wᵀ, alpha=0) differs from PBP by %.3g", sh, d)
 		}
@@ -59,7 +61,7 @@ func TestNDINegTransposeIsPBP(t *testing.T) {
 }
 
 // The fixed point of linear DI is NDI: integrate long enough and they agree.
-func TestLinearDIFixedPointIsNDI(t *testing.T) {
+func linearDIFixedPointIsNDI(t *testing.T, k models.Kernels) {
 	rng := rand.New(rand.NewPCG(3, 2))
 	for _, sh := range testShapes {
 		nIn, nOut := sh[0], sh[1]
@@ -67,12 +69,12 @@ func TestLinearDIFixedPointIsNDI(t *testing.T) {
 		delta := mattest.Rand(rng, nOut, 2, 1)
 		for _, alpha := range []float64{0.05, 0.5} {
 			b := mattest.NegT(w)
-			r := Rule{Kind: DI, Leak: alpha, TSteps: 20000}
+			r := models.Rule{Kind: models.DI, Leak: alpha, TSteps: 20000}
 			if lm := linalg.LambdaMax(w, b, alpha); !(lm < -1e-3) {
 				t.Fatalf("%v: test wants a stable loop, lambda_max %v", sh, lm)
 			}
-			di := propagate(r, w, b, delta, nil)
-			ndi := propagate(Rule{Kind: NDI, Leak: alpha}, w, b, delta, nil)
+			di := propagate(k, r, w, b, delta, nil)
+			ndi := propagate(k, models.Rule{Kind: models.NDI, Leak: alpha}, w, b, delta, nil)
 			if d := mattest.RelDiff(di, ndi); d > 1e-9 {
 				t.Errorf("%v alpha %v: DI fixed point differs from NDI by %.3g", sh, alpha, d)
 			}
@@ -80,35 +82,8 @@ func TestLinearDIFixedPointIsNDI(t *testing.T) {
 	}
 }
 
-// The reduction of the linear loop to the output dimension must agree with
-// the direct loop.
-func TestReducedLinearDIMatchesDirect(t *testing.T) {
-	rng := rand.New(rand.NewPCG(4, 2))
-	for _, sh := range [][2]int{{20, 10}, {1000, 10}, {30, 1}} {
-		nIn, nOut := sh[0], sh[1]
-		w := mattest.Rand(rng, nOut, nIn, 0.05)
-		delta := mattest.Rand(rng, nOut, 3, 1)
-		for _, b := range []*mat.Dense{mattest.NegT(w), mattest.Rand(rng, nIn, nOut, 0.5)} {
-			r := Rule{Kind: DI, Leak: 0.01}
-			p := NewPropagator(r, nIn, nOut, 3)
-			if !p.reduced() {
-				t.Fatalf("%v: expected the reduced loop", sh)
-			}
-			got := mat.NewDense(nIn, 3, nil)
-			p.PropagateTo(got, w, b, delta, nil)
-			q := NewPropagator(r, nIn, nOut, 3)
-			q.noReduce = true
-			want := mat.NewDense(nIn, 3, nil)
-			q.PropagateTo(want, w, b, delta, nil)
-			if d := mattest.RelDiff(got, want); !(d <= 1e-9) {
-				t.Errorf("%v: reduced loop differs from direct by %.3g", sh, d)
-			}
-		}
-	}
-}
-
 // A minibatch is the rule applied column by column.
-func TestBatchEqualsColumns(t *testing.T) {
+func batchEqualsColumns(t *testing.T, k models.Kernels) {
 	rng := rand.New(rand.NewPCG(5, 2))
 	const bs = 5
 	for _, sh := range testShapes {
@@ -117,8 +92,8 @@ func TestBatchEqualsColumns(t *testing.T) {
 		b := mattest.NegT(w)
 		delta, dh := mattest.Rand(rng, nOut, bs, 1), mattest.Rand(rng, nIn, bs, 1)
 		for _, r := range allRules() {
-			batch := propagate(r, w, b, delta, dh)
-			p := NewPropagator(r, nIn, nOut, bs)
+			batch := propagate(k, r, w, b, delta, dh)
+			p := models.NewPropagator(k, r, nIn, nOut, bs)
 			col := mat.NewDense(nIn, 1, nil)
 			for j := range bs {
 				d := mat.DenseCopyOf(delta.Slice(0, nOut, j, j+1))
@@ -132,16 +107,16 @@ func TestBatchEqualsColumns(t *testing.T) {
 	}
 }
 
-func allRules() []Rule {
-	return []Rule{
-		{Kind: BP}, {Kind: FA}, {Kind: PBP},
-		{Kind: NDI, Leak: 0.01}, {Kind: NDI},
-		{Kind: DI, Leak: 0.01}, {Kind: DI, Leak: 0.01, G: Tanh},
+func allRules() []models.Rule {
+	return []models.Rule{
+		{Kind: models.BP}, {Kind: models.FA}, {Kind: models.PBP},
+		{Kind: models.NDI, Leak: 0.01}, {Kind: models.NDI},
+		{Kind: models.DI, Leak: 0.01}, {Kind: models.DI, Leak: 0.01, G: models.Tanh},
 	}
 }
 
 // After the first call no rule allocates, for one example and for a minibatch.
-func TestPropagateNoAllocs(t *testing.T) {
+func propagateNoAllocs(t *testing.T, k models.Kernels) {
 	rng := rand.New(rand.NewPCG(6, 2))
 	for _, sh := range [][3]int{{1000, 10, 1}, {20, 10, 1}, {10, 20, 1}, {500, 250, 100}, {30, 250, 100}} {
 		nIn, nOut, bs := sh[0], sh[1], sh[2]
@@ -150,10 +125,10 @@ func TestPropagateNoAllocs(t *testing.T) {
 		delta, dh := mattest.Rand(rng, nOut, bs, 1), mattest.Rand(rng, nIn, bs, 1)
 		dst := mat.NewDense(nIn, bs, nil)
 		for _, r := range allRules() {
-			if bs > 1 && r.Kind == DI {
+			if bs > 1 && r.Kind == models.DI {
 				r.TSteps = 5 // the loop is the same every step
 			}
-			p := NewPropagator(r, nIn, nOut, bs)
+			p := models.NewPropagator(k, r, nIn, nOut, bs)
 			if a := testing.AllocsPerRun(3, func() { p.PropagateTo(dst, w, b, delta, dh) }); a != 0 {
 				t.Errorf("%v %+v: %v allocations per call", sh, r, a)
 			}
@@ -163,8 +138,8 @@ func TestPropagateNoAllocs(t *testing.T) {
 	b := mattest.Rand(rng, 30, 10, 0.3)
 	delta := mattest.Rand(rng, 10, 4, 1)
 	d1, d2 := mat.NewDense(30, 4, nil), mat.NewDense(20, 4, nil)
-	for _, g := range []Transfer{Linear, Tanh} {
-		p := NewSDIPropagator(Rule{Kind: SDI, G: g, Leak: 0.01}, 30, 20, 10, 4)
+	for _, g := range []models.Transfer{models.Linear, models.Tanh} {
+		p := models.NewSDIPropagator(k, models.Rule{Kind: models.SDI, G: g, Leak: 0.01}, 30, 20, 10, 4)
 		if a := testing.AllocsPerRun(3, func() { p.PropagateTo(d1, d2, w1, w2, b, delta) }); a != 0 {
 			t.Errorf("SDI %v: %v allocations per call", g, a)
 		}
@@ -173,16 +148,16 @@ func TestPropagateNoAllocs(t *testing.T) {
 
 // DI with tanh g ignores dh (its answer is in pre-activation space); every
 // other rule multiplies by it.
-func TestTransferDerivative(t *testing.T) {
+func transferDerivative(t *testing.T, k models.Kernels) {
 	rng := rand.New(rand.NewPCG(7, 2))
 	w := mattest.Rand(rng, 10, 20, 0.3)
 	b := mattest.NegT(w)
 	delta := mattest.Rand(rng, 10, 1, 1)
 	dh := mattest.Rand(rng, 20, 1, 1)
 	for _, r := range allRules() {
-		with, without := propagate(r, w, b, delta, dh), propagate(r, w, b, delta, nil)
+		with, without := propagate(k, r, w, b, delta, dh), propagate(k, r, w, b, delta, nil)
 		want := mat.DenseCopyOf(without)
-		if !(r.Kind == DI && r.G == Tanh) {
+		if !(r.Kind == models.DI && r.G == models.Tanh) {
 			want.MulElem(want, dh)
 		}
 		if !mat.Equal(with, want) {
@@ -193,7 +168,7 @@ func TestTransferDerivative(t *testing.T) {
 
 // SDI's fixed point with linear g: the loop settles where r1 = B rz,
 // r2 = W1 r1 and W2 r2 - alpha rz = delta.
-func TestSDIFixedPoint(t *testing.T) {
+func sdiFixedPoint(t *testing.T, k models.Kernels) {
 	rng := rand.New(rand.NewPCG(8, 2))
 	w1, w2 := mattest.Rand(rng, 20, 30, 0.3), mattest.Rand(rng, 10, 20, 0.3)
 	var w21 mat.Dense
@@ -202,15 +177,15 @@ func TestSDIFixedPoint(t *testing.T) {
 	delta := mattest.Rand(rng, 10, 1, 1)
 	d1, d2 := mat.NewDense(30, 1, nil), mat.NewDense(20, 1, nil)
 	const alpha = 0.1
-	NewSDIPropagator(Rule{Kind: SDI, Leak: alpha, TSteps: 40000}, 30, 20, 10, 1).PropagateTo(d1, d2, w1, w2, b, delta)
+	models.NewSDIPropagator(k, models.Rule{Kind: models.SDI, Leak: alpha, TSteps: 40000}, 30, 20, 10, 1).PropagateTo(d1, d2, w1, w2, b, delta)
 	// r1 = B rz with (W2 W1 B - alpha I) rz = delta.
-	var k mat.Dense
-	k.Mul(&w21, b)
+	var m mat.Dense
+	m.Mul(&w21, b)
 	for i := range 10 {
-		k.Set(i, i, k.At(i, i)-alpha)
+		m.Set(i, i, m.At(i, i)-alpha)
 	}
 	var rz, want1, want2 mat.Dense
-	if err := rz.Solve(&k, delta); err != nil {
+	if err := rz.Solve(&m, delta); err != nil {
 		t.Fatal(err)
 	}
 	want1.Mul(b, &rz)

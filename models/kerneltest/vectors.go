@@ -1,23 +1,25 @@
-package models
+package kerneltest
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
 
 	"dinv/linalg"
+	"dinv/models"
+	"dinv/models/internal/mattest"
 )
 
 // The reference vectors were computed with the original implementation of
 // the paper (its sim_tools.py) on random inputs; testdata/reference/README.md
-// gives the schema. Other files of the same schema can be run through this
-// test with DINV_REFERENCE_VECTORS=path.
+// gives the schema. Other files of the same schema can be run through the
+// suite with DINV_REFERENCE_VECTORS=path.
 
 type refFile struct {
 	Schema string            `json:"schema"`
@@ -66,16 +68,35 @@ type refCase struct {
 	WantDeg float64   `json:"want_deg"`
 }
 
-func refPath() string {
+// vectorsPath is $DINV_REFERENCE_VECTORS, else testdata/reference/vectors.json
+// of the module that holds the working directory (a test's package folder).
+func vectorsPath() (string, error) {
 	if p := os.Getenv("DINV_REFERENCE_VECTORS"); p != "" {
-		return p
+		return p, nil
 	}
-	return filepath.Join("..", "testdata", "reference", "vectors.json")
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return filepath.Join(dir, "testdata", "reference", "vectors.json"), nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("kerneltest: no go.mod above the working directory to find testdata/reference in")
+		}
+		dir = parent
+	}
 }
 
-func TestReferenceVectors(t *testing.T) {
-	path := refPath()
-	n, errs := checkReferenceFile(path)
+// referenceVectors runs every case of the reference file on k.
+func referenceVectors(t *testing.T, k models.Kernels) {
+	path, err := vectorsPath()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, errs := checkReferenceFile(path, k)
 	for _, err := range errs {
 		t.Error(err)
 	}
@@ -84,9 +105,9 @@ func TestReferenceVectors(t *testing.T) {
 	}
 }
 
-// checkReferenceFile runs every case of a reference file and returns how
-// many passed and what failed.
-func checkReferenceFile(path string) (int, []error) {
+// checkReferenceFile runs every case of a reference file on k and returns
+// how many passed and what failed.
+func checkReferenceFile(path string, k models.Kernels) (int, []error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return 0, []error{err}
@@ -106,7 +127,7 @@ func checkReferenceFile(path string) (int, []error) {
 			errs = append(errs, fmt.Errorf("%s: case %d: %v", path, i, err))
 			continue
 		}
-		if err := runRefCase(f, c); err != nil {
+		if err := runRefCase(f, c, k); err != nil {
 			errs = append(errs, fmt.Errorf("case %d %q (%s): %v", i, c.Name, c.Kind, err))
 			continue
 		}
@@ -115,45 +136,18 @@ func checkReferenceFile(path string) (int, []error) {
 	return passed, errs
 }
 
-// The harness itself must fail on an empty file, an unknown kind and a
-// case outside its tolerance.
-func TestReferenceHarnessFails(t *testing.T) {
-	dir := t.TempDir()
-	write := func(name, body string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	angle := `{"name":"a","kind":"angle","a":[1,0],"b":[0,1],"want_deg":%s,"tol":1e-9}`
-	for _, c := range []struct{ name, body, want string }{
-		{"empty", `{"schema":"dinv-reference-vectors/1","cases":[]}`, "no cases"},
-		{"unknown", `{"cases":[{"name":"x","kind":"teleport"}]}`, `unknown case kind "teleport"`},
-		{"off", `{"cases":[` + fmt.Sprintf(angle, "90.001") + `]}`, `case 0 "a" (angle): angle: largest difference 0.001`},
-	} {
-		n, errs := checkReferenceFile(write(c.name+".json", c.body))
-		if n != 0 || len(errs) != 1 || !strings.Contains(errs[0].Error(), c.want) {
-			t.Errorf("%s: %d passed, errors %v; want one containing %q", c.name, n, errs, c.want)
-		}
-	}
-	if n, errs := checkReferenceFile(write("good.json", `{"cases":[`+fmt.Sprintf(angle, "90")+`]}`)); n != 1 || errs != nil {
-		t.Errorf("good file: %d passed, %v", n, errs)
-	}
-}
-
-func runRefCase(f refFile, c refCase) error {
+func runRefCase(f refFile, c refCase, k models.Kernels) error {
 	switch c.Kind {
 	case "backprop":
-		return refBackprop(f, c)
+		return refBackprop(f, c, k)
 	case "sdi":
-		return refSDI(f, c)
+		return refSDI(f, c, k)
 	case "max_real_eig":
 		var want float64
 		if err := json.Unmarshal(c.Want, &want); err != nil {
 			return err
 		}
-		got := linalg.LambdaMax(dense(c.W), dense(c.B), c.Alpha)
+		got := linalg.LambdaMax(mattest.FromRows(c.W), mattest.FromRows(c.B), c.Alpha)
 		return within("lambda_max", []float64{got}, []float64{want}, c.Tol)
 	case "lyapunov":
 		a := c.A
@@ -162,30 +156,30 @@ func runRefCase(f refFile, c refCase) error {
 			return err
 		}
 		got := mat.NewDense(len(a), len(a), nil)
-		if err := linalg.LyapunovTo(got, dense(a), dense(c.Q)); err != nil {
+		if err := linalg.LyapunovTo(got, mattest.FromRows(a), mattest.FromRows(c.Q)); err != nil {
 			return err
 		}
-		return within("X", got.RawMatrix().Data, dense(want).RawMatrix().Data, c.Tol)
+		return within("X", got.RawMatrix().Data, mattest.FromRows(want).RawMatrix().Data, c.Tol)
 	case "ssa":
 		return refSSA(c)
 	case "angle":
-		return within("angle", []float64{VecAngle(c.Vec1, c.Vec2)}, []float64{c.WantDeg}, c.Tol)
+		return within("angle", []float64{models.VecAngle(c.Vec1, c.Vec2)}, []float64{c.WantDeg}, c.Tol)
 	case "mat_angle":
-		return within("angle", []float64{MatAngle(dense(c.A), dense(c.B))}, []float64{c.WantDeg}, c.Tol)
+		return within("angle", []float64{models.MatAngle(mattest.FromRows(c.A), mattest.FromRows(c.B))}, []float64{c.WantDeg}, c.Tol)
 	}
 	return fmt.Errorf("unknown case kind %q", c.Kind)
 }
 
-func refRule(f refFile, c refCase, kind Kind) (Rule, error) {
-	g, err := ParseTransfer(c.Transfer)
+func refRule(f refFile, c refCase, kind models.Kind) (models.Rule, error) {
+	g, err := models.ParseTransfer(c.Transfer)
 	if err != nil {
-		return Rule{}, err
+		return models.Rule{}, err
 	}
-	return Rule{Kind: kind, Leak: c.Alpha, G: g, DT: f.DT, TSteps: f.TSteps}, nil
+	return models.Rule{Kind: kind, Leak: c.Alpha, G: g, DT: f.DT, TSteps: f.TSteps}, nil
 }
 
-func refBackprop(f refFile, c refCase) error {
-	kind, err := ParseKind(c.Rule)
+func refBackprop(f refFile, c refCase, k models.Kernels) error {
+	kind, err := models.ParseKind(c.Rule)
 	if err != nil {
 		return err
 	}
@@ -197,31 +191,31 @@ func refBackprop(f refFile, c refCase) error {
 	if err := json.Unmarshal(c.Want, &want); err != nil {
 		return err
 	}
-	w := dense(c.W)
+	w := mattest.FromRows(c.W)
 	nOut, nIn := w.Dims()
 	var b *mat.Dense
 	if c.B != nil {
-		b = dense(c.B)
+		b = mattest.FromRows(c.B)
 	}
 	var dh *mat.Dense
-	if kind != DI { // the original returns DI's rx as is
+	if kind != models.DI { // the original returns DI's rx as is
 		dh = mat.NewDense(nIn, 1, c.DH)
 	}
 	got := mat.NewDense(nIn, 1, nil)
-	NewPropagator(r, nIn, nOut, 1).PropagateTo(got, w, b, mat.NewDense(nOut, 1, c.Delta), dh)
+	models.NewPropagator(k, r, nIn, nOut, 1).PropagateTo(got, w, b, mat.NewDense(nOut, 1, c.Delta), dh)
 	return within("delta", got.RawMatrix().Data, want, c.Tol)
 }
 
-func refSDI(f refFile, c refCase) error {
-	r, err := refRule(f, c, SDI)
+func refSDI(f refFile, c refCase, k models.Kernels) error {
+	r, err := refRule(f, c, models.SDI)
 	if err != nil {
 		return err
 	}
-	w1, w2 := dense(c.W1), dense(c.W2)
+	w1, w2 := mattest.FromRows(c.W1), mattest.FromRows(c.W2)
 	n2, n1 := w1.Dims()
 	n3, _ := w2.Dims()
 	d1, d2 := mat.NewDense(n1, 1, nil), mat.NewDense(n2, 1, nil)
-	NewSDIPropagator(r, n1, n2, n3, 1).PropagateTo(d1, d2, w1, w2, dense(c.B), mat.NewDense(n3, 1, c.Delta))
+	models.NewSDIPropagator(k, r, n1, n2, n3, 1).PropagateTo(d1, d2, w1, w2, mattest.FromRows(c.B), mat.NewDense(n3, 1, c.Delta))
 	if err := within("delta1", d1.RawMatrix().Data, c.Want1, c.Tol); err != nil {
 		return err
 	}
@@ -229,7 +223,7 @@ func refSDI(f refFile, c refCase) error {
 }
 
 func refSSA(c refCase) error {
-	w, b := dense(c.W), dense(c.B)
+	w, b := mattest.FromRows(c.W), mattest.FromRows(c.B)
 	nOut, nIn := w.Dims()
 	res, err := linalg.NewOptimizer(nIn, nOut).Optimize(b, w, c.Alpha,
 		linalg.SSAParams{LR: c.LR, MaxIters: c.MaxIters, MinIters: c.MinIters})
@@ -247,7 +241,7 @@ func refSSA(c refCase) error {
 		if err := within("lambda", []float64{res.LambdaMax}, []float64{c.WantLambda}, c.Tol); err != nil {
 			return err
 		}
-		return within("B", b.RawMatrix().Data, dense(wantB).RawMatrix().Data, c.Tol)
+		return within("B", b.RawMatrix().Data, mattest.FromRows(wantB).RawMatrix().Data, c.Tol)
 	}
 	// Ill-posed: the path depends on rounding; the README says what to check.
 	if d := res.Iters - c.WantIters; d < -c.TolIters || d > c.TolIters {
@@ -260,7 +254,7 @@ func refSSA(c refCase) error {
 		return fmt.Errorf("final loop not stable")
 	}
 	// tol_B is an indicative absolute bound on B for these cases.
-	return withinAbs("B", b.RawMatrix().Data, dense(wantB).RawMatrix().Data, c.TolB)
+	return withinAbs("B", b.RawMatrix().Data, mattest.FromRows(wantB).RawMatrix().Data, c.TolB)
 }
 
 // within applies the reference tolerance rule:
@@ -295,12 +289,4 @@ func withinAbs(what string, got, want []float64, tol float64) error {
 		return fmt.Errorf("%s: largest difference %.3g > %.3g", what, diff, tol)
 	}
 	return nil
-}
-
-func dense(rows [][]float64) *mat.Dense {
-	m := mat.NewDense(len(rows), len(rows[0]), nil)
-	for i, r := range rows {
-		m.SetRow(i, r)
-	}
-	return m
 }
