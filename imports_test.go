@@ -2,7 +2,6 @@ package main
 
 import (
 	"os/exec"
-	"path"
 	"slices"
 	"strings"
 	"testing"
@@ -17,8 +16,8 @@ import (
 //   - cell, the vocabulary, imports only models and linalg: not results,
 //     so that the results format cannot reach a cell id;
 //   - results imports neither sweep nor config nor an experiment package;
-//   - an experiment package (models/*) imports no package above models:
-//     not cell, config, sweep or results.
+//   - an experiment package (models/*) imports no package above models
+//     (not cell, config, sweep or results) and no other experiment.
 //
 // Go itself refuses import cycles.
 func TestImportRules(t *testing.T) {
@@ -38,8 +37,12 @@ func TestImportRules(t *testing.T) {
 			deps[pkg] = nil
 		}
 	}
+	// The experiments: the packages under models but its internal test
+	// helpers, the registration list (all) and the kernels' conformance
+	// suite (kerneltest).
 	experiments := func(d string) bool {
-		return strings.HasPrefix(d, "dinv/models/") && !strings.HasPrefix(d, "dinv/models/internal/")
+		return strings.HasPrefix(d, "dinv/models/") && !strings.HasPrefix(d, "dinv/models/internal/") &&
+			d != "dinv/models/all" && d != "dinv/models/kerneltest"
 	}
 	above := func(d string) bool {
 		return d == "dinv/cell" || d == "dinv/config" || strings.HasPrefix(d, "dinv/sweep") || strings.HasPrefix(d, "dinv/results")
@@ -67,6 +70,9 @@ func TestImportRules(t *testing.T) {
 		{"an experiment imports nothing above models",
 			func(p string) bool { return experiments(p) },
 			above},
+		{"an experiment imports no other experiment",
+			experiments,
+			experiments},
 	}
 	checked := map[string]bool{}
 	for pkg, ds := range deps {
@@ -90,7 +96,7 @@ func TestImportRules(t *testing.T) {
 	// The experiments are packages of their own, registered by models/all.
 	var exps []string
 	for pkg := range deps {
-		if experiments(pkg) && path.Base(pkg) != "all" && !strings.Contains(pkg, "test") {
+		if experiments(pkg) {
 			exps = append(exps, pkg)
 		}
 	}

@@ -2,12 +2,11 @@ package all
 
 import (
 	"context"
-	"dinv/models"
 	"errors"
-	"os/exec"
-	"slices"
 	"strings"
 	"testing"
+
+	"dinv/models"
 )
 
 // Every value an experiment cannot run is refused by Check, with the key
@@ -89,30 +88,6 @@ func TestPaperCellsFit(t *testing.T) {
 			t.Logf("%s %v: about %.3g MiB, mostly %s", name, m.Kind, n/(1<<20), key)
 			if n > models.MaxCellBytes/4 {
 				t.Errorf("%s %v: estimate %.3g MiB is within 4x of the bound", name, m.Kind, n/(1<<20))
-			}
-		}
-	}
-}
-
-// Package models imports nothing of ours but linalg, and an experiment
-// imports no other experiment: what go list says the packages depend on.
-func TestImports(t *testing.T) {
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command")
-	}
-	for pkg, allowed := range map[string][]string{
-		"dinv/models":            {"dinv/models", "dinv/linalg"},
-		"dinv/models/regression": {"dinv/models/regression", "dinv/models", "dinv/linalg"},
-		"dinv/models/mnist":      {"dinv/models/mnist", "dinv/models", "dinv/linalg", "dinv/io/mnist"},
-	} {
-		out, err := exec.Command(goBin, "list", "-deps", pkg).Output()
-		if err != nil {
-			t.Fatalf("go list -deps %s: %v", pkg, err)
-		}
-		for _, dep := range strings.Fields(string(out)) {
-			if (dep == "dinv" || strings.HasPrefix(dep, "dinv/")) && !slices.Contains(allowed, dep) {
-				t.Errorf("%s imports %s", pkg, dep)
 			}
 		}
 	}
