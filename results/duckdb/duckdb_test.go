@@ -397,7 +397,7 @@ func TestDuckDBReadsResults(t *testing.T) {
 		}
 	})
 
-	// The training loop (models.trainLoop) evaluates at every step k with
+	// The training loop (models.Trainer.Train) evaluates at every step k with
 	// k%eval_every == 0 and after the last; linear_regression's eval_every is
 	// 1, so a cell has one train_error point per step, k = 0 .. steps-1, and
 	// steps = num_iters when nothing diverged. DI also records its diagnostics
