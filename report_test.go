@@ -187,7 +187,7 @@ func TestPlot(t *testing.T) {
 			want string
 		}{
 			{[]string{"plot", "-figure", "fig4", dir}, 2,
-				"figure does not fit the results: fig4 draws mnist_classification and mnist_autoencoder, the results are linear_regression"},
+				"figure does not fit the results: fig4 draws mnist_autoencoder and mnist_classification, the results are linear_regression"},
 			{[]string{"plot", "-metric", "accuracy", dir}, 2,
 				`metric not recorded: "accuracy" (recorded: angle_B_negWT, angle_delta_NDI, angle_delta_PBP, lambda_max, train_error)`},
 			{[]string{"plot", "-figure", "fig3", "-by", "eta", dir}, 2, "-metric and -by are for -figure metric, not fig3"},

@@ -46,12 +46,14 @@ var (
 	ErrMismatch = errors.New("figures: figure does not fit the results")
 )
 
-// figureOf is the paper figure of each experiment.
-var figureOf = map[string]string{
-	"linear_regression":    Fig3,
-	"nonlinear_regression": Fig3,
-	"mnist_classification": Fig4,
-	"mnist_autoencoder":    Fig4,
+// figureOf is the paper figure that an experiment says it draws
+// (models.Definition.Figure), "" for an experiment that is not registered.
+func figureOf(experiment string) string {
+	e, err := models.LookupExperiment(experiment)
+	if err != nil {
+		return ""
+	}
+	return e.Figure()
 }
 
 // Options choose a figure.
@@ -116,13 +118,13 @@ func New(runs []results.Run, curves []results.Curve, opt Options) (*Figure, erro
 		if len(exps) > 1 {
 			return nil, fmt.Errorf("%w: the results mix experiments (%s); choose -figure metric", ErrMismatch, strings.Join(exps, ", "))
 		}
-		if kind = figureOf[exps[0]]; kind == "" {
+		if kind = figureOf(exps[0]); kind == "" {
 			return nil, fmt.Errorf("%w: no paper figure for experiment %q; choose -figure metric", ErrMismatch, exps[0])
 		}
 	}
 	if kind != Metric {
 		for _, e := range exps {
-			if figureOf[e] != kind {
+			if figureOf(e) != kind {
 				return nil, fmt.Errorf("%w: %s draws %s, the results are %s", ErrMismatch, kind, kindExperiments(kind), e)
 			}
 		}
@@ -161,10 +163,13 @@ func New(runs []results.Run, curves []results.Curve, opt Options) (*Figure, erro
 }
 
 func kindExperiments(kind string) string {
-	if kind == Fig3 {
-		return "linear_regression and nonlinear_regression"
+	var names []string
+	for _, e := range models.Experiments() {
+		if figureOf(e) == kind {
+			names = append(names, e)
+		}
 	}
-	return "mnist_classification and mnist_autoencoder"
+	return strings.Join(names, " and ")
 }
 
 // checkMetric fails when no cell recorded metric, naming those recorded.

@@ -154,7 +154,7 @@ func TestNewErrors(t *testing.T) {
 		want error
 		msg  string
 	}{
-		{f, Options{Figure: Fig4}, ErrMismatch, "fig4 draws mnist_classification and mnist_autoencoder, the results are linear_regression"},
+		{f, Options{Figure: Fig4}, ErrMismatch, "fig4 draws mnist_autoencoder and mnist_classification, the results are linear_regression"},
 		{f, Options{Figure: Metric, Metric: "lambda_max"}, ErrNoMetric, `"lambda_max" (recorded: train_error)`},
 		{failed, Options{}, ErrNoCells, "1 runs, none ok or diverged"},
 	} {
