@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"dinv/cell"
+	"dinv/models"
 	"dinv/results"
 	"dinv/results/figures"
 )
@@ -31,7 +32,7 @@ type plotCmd struct{ out, figure, metric, by string }
 func (c *plotCmd) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.out, "o", "", "output `FILE`: .png, .svg or .pdf (default DIR/figure.png)")
 	fs.StringVar(&c.figure, "figure", figures.Auto, "`NAME`: auto (fig3 or fig4, from the experiment), fig3, fig4 or metric")
-	fs.StringVar(&c.metric, "metric", "train_error", "the metric `M` that -figure metric draws")
+	fs.StringVar(&c.metric, "metric", models.MetricTrainError, "the metric `M` that -figure metric draws")
 	fs.StringVar(&c.by, "by", "model", "one line per value of `AXIS` in -figure metric: "+strings.Join(figures.Axes, ", ")+", or an experiment parameter")
 }
 
