@@ -698,10 +698,10 @@ func (c *Config) where(m Model, pt []int, key string) (int, string, bool) {
 }
 
 // check runs the experiment's own validation on every model the sweep
-// makes at the grid's first point, and on every other grid value with each
-// model that reads it, so that a plan never holds a cell that cannot start
-// (sweep's plan checks the combinations). An error about a parameter
-// points at the line that set it.
+// makes at the grid's first point (an axis the model's rule ignores
+// unset); sweep's plan checks every other point, once it knows the plan is
+// within its cap, so that a plan never holds a cell that cannot start. An
+// error about a parameter points at the line that set it.
 func (r *reader) check(c *Config) {
 	seen := map[string]bool{}
 	report := func(e *Error) {
@@ -724,19 +724,6 @@ func (r *reader) check(c *Config) {
 		}
 		if e := c.CheckCell(m, first); e != nil {
 			report(e)
-			continue
-		}
-		for i, a := range axes {
-			for j := 1; first[i] == 0 && j < len(a.Values); j++ {
-				pt := slices.Clone(first)
-				pt[i] = j
-				if e := c.checkAt(m, pt, a.Lines[j], fmt.Sprintf("grid.%s[%d]", a.Name(), j)); e != nil {
-					if strings.Contains(c.Point(pt), ", ") {
-						e.Msg = fmt.Sprintf("the cell of %s at %s: %s", m.Name, c.Point(pt), e.Msg)
-					}
-					report(e)
-				}
-			}
 		}
 	}
 	for i, a := range axes {

@@ -3,6 +3,7 @@ package sweep
 import (
 	"fmt"
 	"math"
+	"strings"
 
 	"dinv/cell"
 	"dinv/config"
@@ -110,11 +111,11 @@ func NewPlan(c *config.Config, maxCells int) (*Plan, error) {
 					pt[i] = -1
 				}
 			}
-			if len(axes) > 1 { // single values are checked as the file is read
-				if err := c.CheckCell(v, pt); err != nil {
+			if err := c.CheckCell(v, pt); err != nil {
+				if strings.Contains(c.Point(pt), ", ") { // a combination of values
 					err.Msg = fmt.Sprintf("the cell of %s at %s: %s", v.Name, c.Point(pt), err.Msg)
-					return nil, err
 				}
+				return nil, err
 			}
 			for _, seed := range c.Seeds {
 				d := c.Def(v, pt, seed)

@@ -349,3 +349,18 @@ func TestSecondRunIsLockedOut(t *testing.T) {
 		t.Errorf("another shard: %v", err)
 	}
 }
+
+// TestPlanChecksEveryPoint: a grid value that the experiment rejects for a
+// model is a configuration error at the value's line, found when the plan
+// is made (after its cap, so that a huge grid costs no checks).
+func TestPlanChecksEveryPoint(t *testing.T) {
+	src := "sweep: s\nexperiment: linear_regression\nseeds: [0]\ngrid:\n  model_type: [BP, SDI]\n  sizes: [[30, 20, 15, 10], [30, 10]]\n"
+	c, err := config.Parse("bad.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = NewPlan(c, 0)
+	if err == nil || !strings.Contains(err.Error(), "bad.yaml:6: grid.sizes[1]: linear_regression: SDI needs at least three layers") {
+		t.Errorf("a grid value of two sizes for SDI: %v, want an error at grid.sizes[1]", err)
+	}
+}
