@@ -633,27 +633,18 @@ func (c *Config) Def(m Model, pt []int, seed uint64) cell.Def {
 // the experiment rejects: the grid value, else the model entry's own, else
 // defaults, else the sweep's params, else the model entry.
 func (c *Config) CheckCell(m Model, pt []int) *Error {
-	line, key := m.Line, ""
-	return c.checkAt(m, pt, line, key)
-}
-
-func (c *Config) checkAt(m Model, pt []int, line int, key string) *Error {
 	d := c.Def(m, pt, 0)
 	err := c.Experiment.Check(d.Params, d.Model(m.Name))
 	if err == nil {
 		return nil
 	}
-	msg := err.Error()
-	if key == "" {
-		msg = m.label() + ": " + msg
-	}
 	var pe *models.ParamError
 	if errors.As(err, &pe) {
-		if l, k, ok := c.where(m, pt, pe.Key); ok {
-			line, key, msg = l, k, err.Error()
+		if line, key, ok := c.where(m, pt, pe.Key); ok {
+			return &Error{File: c.File, Line: line, Key: key, Msg: err.Error()}
 		}
 	}
-	return &Error{File: c.File, Line: line, Key: key, Msg: msg}
+	return &Error{File: c.File, Line: m.Line, Msg: m.label() + ": " + err.Error()}
 }
 
 // Point names grid point pt (see Def): "eta=0.01, tsteps=250".

@@ -3,7 +3,6 @@ package sweep
 import (
 	"fmt"
 	"math"
-	"strings"
 
 	"dinv/cell"
 	"dinv/config"
@@ -112,7 +111,13 @@ func NewPlan(c *config.Config, maxCells int) (*Plan, error) {
 				}
 			}
 			if err := c.CheckCell(v, pt); err != nil {
-				if strings.Contains(c.Point(pt), ", ") { // a combination of values
+				set := 0
+				for _, j := range pt {
+					if j >= 0 {
+						set++
+					}
+				}
+				if set > 1 { // a combination of values
 					err.Msg = fmt.Sprintf("the cell of %s at %s: %s", v.Name, c.Point(pt), err.Msg)
 				}
 				return nil, err
