@@ -84,14 +84,20 @@ func (n *Network) InitUniform(rng *rand.Rand, scale, biasScale float64) {
 // InitOrthogonal sets each W to the first rows or columns of a
 // Haar-distributed random orthogonal matrix (the autoencoder's
 // 'orthogonal' initialisation); biases are 0.
-func (n *Network) InitOrthogonal(rng *rand.Rand) {
+func (n *Network) InitOrthogonal(rng *rand.Rand) { n.InitOrthogonalFrom(rng.NormFloat64) }
+
+// InitOrthogonalFrom is InitOrthogonal with standard normal draws from
+// normal: for each layer in turn, a k x k matrix (k the larger of its
+// sizes) filled row by row, its QR factorisation, the columns of Q signed
+// by R's diagonal, as scipy's ortho_group does it.
+func (n *Network) InitOrthogonalFrom(normal func() float64) {
 	for _, l := range n.Layers {
 		r, c := l.W.Dims()
 		k := max(r, c)
 		g := mat.NewDense(k, k, nil)
 		for i := range k {
 			for j := range k {
-				g.Set(i, j, rng.NormFloat64())
+				g.Set(i, j, normal())
 			}
 		}
 		var qr mat.QR

@@ -49,6 +49,9 @@ func (r *State) Normal(loc, scale float64, n int) []float64 {
 	return out
 }
 
+// StdNormal is one draw of np.random.normal(0, 1), as Normal makes them.
+func (r *State) StdNormal() float64 { return r.gaussian() }
+
 func (r *State) gaussian() float64 {
 	if r.hasGauss {
 		r.hasGauss = false
