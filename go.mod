@@ -3,6 +3,7 @@ module dinv
 go 1.26.0
 
 require (
+	github.com/aclements/go-moremath v0.0.0-20210112150236-f10218a38794
 	github.com/apache/arrow/go/v15 v15.0.2
 	github.com/gofrs/flock v0.13.2
 	github.com/klauspost/compress v1.16.7
