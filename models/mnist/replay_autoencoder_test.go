@@ -8,10 +8,8 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"runtime"
 	"testing"
 
-	"golang.org/x/sync/errgroup"
 	"gonum.org/v1/gonum/mat"
 
 	mnistio "dinv/io/mnist"
@@ -37,6 +35,20 @@ type originalAutoencoder struct {
 			Weights     []map[string]paramStats `json:"weights"`
 		} `json:"models"`
 	} `json:"runs"`
+}
+
+// loadAutoencoderRef reads the kept runs of the original autoencoder.
+func loadAutoencoderRef(t *testing.T) originalAutoencoder {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("..", "..", "testdata", "original", "mnist_autoencoder_replay.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ref originalAutoencoder
+	if err := json.Unmarshal(raw, &ref); err != nil {
+		t.Fatal(err)
+	}
+	return ref
 }
 
 // autoencoderModels are the original script's five models.
@@ -147,14 +159,7 @@ func replayAutoencoder(ctx context.Context, train, test part, p models.Params, m
 // 2.3e-15 in the test error (seed 0, both initialisations, measured).
 func TestAutoencoderReplaysOriginal(t *testing.T) {
 	mnisttest.Require(t)
-	raw, err := os.ReadFile(filepath.Join("..", "..", "testdata", "original", "mnist_autoencoder_replay.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ref originalAutoencoder
-	if err := json.Unmarshal(raw, &ref); err != nil {
-		t.Fatal(err)
-	}
+	ref := loadAutoencoderRef(t)
 	train, test, p := autoencoderSetup(t)
 	ctx := context.Background()
 	type job struct {
@@ -168,23 +173,16 @@ func TestAutoencoderReplaysOriginal(t *testing.T) {
 		}
 	}
 	got := make([]*autoencoderReplayed, len(jobs))
-	var g errgroup.Group
-	g.SetLimit(runtime.GOMAXPROCS(0))
-	for i, j := range jobs {
+	onEveryCore(t, len(jobs), func(i int) error {
+		j := jobs[i]
 		run := ref.Runs[j.run]
-		g.Go(func() error {
-			want := run.Models[j.m.Name]
-			r, err := replayAutoencoder(ctx, train, test, p, j.m, run.Seed, run.Init, len(want.Minibatches), true)
-			got[i] = r
-			if err != nil {
-				return fmt.Errorf("%s seed %d %s: %v", run.Init, run.Seed, j.m.Name, err)
-			}
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
-		t.Fatal(err)
-	}
+		r, err := replayAutoencoder(ctx, train, test, p, j.m, run.Seed, run.Init, len(run.Models[j.m.Name].Minibatches), true)
+		got[i] = r
+		if err != nil {
+			return fmt.Errorf("%s seed %d %s: %v", run.Init, run.Seed, j.m.Name, err)
+		}
+		return nil
+	})
 	worstErr, worstW := 0.0, 0.0
 	for i, j := range jobs {
 		run := ref.Runs[j.run]
@@ -256,14 +254,7 @@ func autoencoderSetup(t *testing.T) (train, test part, p models.Params) {
 // initialisation, 20 minibatches, parameters only.
 func TestAutoencoderReplayCatchesBugs(t *testing.T) {
 	mnisttest.Require(t)
-	raw, err := os.ReadFile(filepath.Join("..", "..", "testdata", "original", "mnist_autoencoder_replay.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ref originalAutoencoder
-	if err := json.Unmarshal(raw, &ref); err != nil {
-		t.Fatal(err)
-	}
+	ref := loadAutoencoderRef(t)
 	run := ref.Runs[0]
 	if run.Init != "normal" {
 		t.Fatalf("the first kept run has init %q, want normal", run.Init)

@@ -185,21 +185,15 @@ func TestClassificationReplaysOriginal(t *testing.T) {
 		}
 	}
 	got := make([]*replayed, len(jobs))
-	var g errgroup.Group
-	g.SetLimit(runtime.GOMAXPROCS(0))
-	for i, j := range jobs {
-		g.Go(func() error {
-			r, err := replayClassifier(ctx, train, test, p, j.m, ref.Seeds[j.seed].Seed, ref.Steps, true)
-			got[i] = r
-			if err != nil {
-				return fmt.Errorf("seed %d %s: %v", ref.Seeds[j.seed].Seed, j.m.Name, err)
-			}
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
-		t.Fatal(err)
-	}
+	onEveryCore(t, len(jobs), func(i int) error {
+		j := jobs[i]
+		r, err := replayClassifier(ctx, train, test, p, j.m, ref.Seeds[j.seed].Seed, ref.Steps, true)
+		got[i] = r
+		if err != nil {
+			return fmt.Errorf("seed %d %s: %v", ref.Seeds[j.seed].Seed, j.m.Name, err)
+		}
+		return nil
+	})
 	worst := 0.0
 	for i, j := range jobs {
 		seed := ref.Seeds[j.seed].Seed
@@ -214,6 +208,20 @@ func TestClassificationReplaysOriginal(t *testing.T) {
 		}
 	}
 	t.Logf("%d runs of %d steps: largest relative difference of a parameter statistic %.2g", len(jobs), ref.Steps, worst)
+}
+
+// onEveryCore runs f(0), ..., f(n-1), as many at once as there are cores,
+// and fails t with the first error.
+func onEveryCore(t *testing.T, n int, f func(i int) error) {
+	t.Helper()
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i := range n {
+		g.Go(func() error { return f(i) })
+	}
+	if err := g.Wait(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // replayTolerance bounds the relative difference of a parameter statistic
