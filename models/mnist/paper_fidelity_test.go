@@ -65,8 +65,8 @@ func TestClassificationPaperEpoch(t *testing.T) {
 	exp, _ := models.LookupExperiment("mnist_classification")
 	p := exp.Defaults()
 	p.Epochs, p.DiagEvery = 1, 0
-	p.EvalSets = []string{"test"} // the curves compared; the training set would triple the time
-	ours := runPaper(t, p, replayModels(), paperSeeds)
+	p.EvalSets = []string{"test"}                                   // the curves compared; the training set would triple the time
+	ours := runOursUntil(t, p, replayModels(), paperSeeds, nil, -1) // every recorded test error
 	outside := 0
 	for _, m := range replayModels() {
 		for _, k := range steps {
@@ -86,13 +86,6 @@ func TestClassificationPaperEpoch(t *testing.T) {
 	t.Logf("%d of %d evaluations apart", outside, len(replayModels())*len(steps))
 }
 
-// runPaper runs seeds 0..n-1 of each model for their whole run, keeping
-// every recorded test error.
-func runPaper(t *testing.T, p models.Params, ms []models.Model, n int) map[string]testErrors {
-	t.Helper()
-	return runOursUntil(t, p, ms, n, nil, -1)
-}
-
 // TestPaperBandCalibration: how often two disjoint triples of the
 // original's own runs are further apart than TestClassificationPaperEpoch
 // allows, over the 16 runs of the distribution test at each of its steps
@@ -104,23 +97,22 @@ func TestPaperBandCalibration(t *testing.T) {
 	for _, m := range replayModels() {
 		for _, k := range distSteps {
 			xs := ref[m.Name][k]
+			// Every triple of runs, with the set of runs it takes as bits.
 			var triples [][]float64
-			var idx [][3]int
+			var sets []uint32
 			n := len(xs)
 			for a := 0; a < n; a++ {
 				for b := a + 1; b < n; b++ {
 					for c := b + 1; c < n; c++ {
 						triples = append(triples, []float64{xs[a], xs[b], xs[c]})
-						idx = append(idx, [3]int{a, b, c})
+						sets = append(sets, 1<<a|1<<b|1<<c)
 					}
 				}
 			}
 			var mt, mo int
 			for i, x := range triples {
 				for j, y := range triples {
-					if idx[i][0] == idx[j][0] || idx[i][0] == idx[j][1] || idx[i][0] == idx[j][2] ||
-						idx[i][1] == idx[j][0] || idx[i][1] == idx[j][1] || idx[i][1] == idx[j][2] ||
-						idx[i][2] == idx[j][0] || idx[i][2] == idx[j][1] || idx[i][2] == idx[j][2] {
+					if sets[i]&sets[j] != 0 { // not disjoint
 						continue
 					}
 					mt++
