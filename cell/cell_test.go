@@ -1,6 +1,7 @@
 package cell
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"reflect"
@@ -134,5 +135,20 @@ func TestParse(t *testing.T) {
 				t.Errorf("tsteps 250 writes %s to sweep.yaml", js)
 			}
 		}
+	}
+}
+
+// TestExperimentNumerics: an experiment's own numerics version moves the
+// ids of its cells (TestIDPinned holds those of version 0 to the first
+// version's).
+func TestExperimentNumerics(t *testing.T) {
+	d := models.Definition{Name: "cell_test_numerics", Defaults: models.BaseParams, Numerics: 1,
+		Run: func(context.Context, models.Env, models.Params, models.Model, uint64, models.Recorder) (models.Result, error) {
+			return models.Result{}, nil
+		}}
+	before := New(d.Name, models.BP, params(), 0).ID() // not registered: version 0
+	models.Register(d)
+	if after := New(d.Name, models.BP, params(), 0).ID(); after == before {
+		t.Errorf("numerics version 1 leaves the id %s", after)
 	}
 }

@@ -10,9 +10,11 @@ import (
 	"dinv/models"
 )
 
-// Numerics is the version of the numerics: bump it when a change alters
-// the numbers a definition produces (a different draw, a different
-// summation order that changes results), and only then. It is part of
+// Numerics is the version of the numerics shared by every experiment:
+// bump it when a change alters the numbers a definition produces (a
+// different draw, a different summation order that changes results), and
+// only then; a change confined to one experiment bumps that experiment's
+// own version instead (models.Definition.Numerics). It is part of
 // every cell id, so that resuming never mixes cells computed two ways. The
 // results file format is not: a change of the Parquet layout leaves every
 // finished cell valid.
@@ -196,16 +198,27 @@ type idText struct {
 	WDecay     float64       `json:"w_decay"`
 	Seed       uint64        `json:"seed"`
 	Params     models.Params `json:"params"`
+	// ExpNumerics is the experiment's own numerics version
+	// (models.Definition.Numerics), omitted while zero so that the ids of
+	// an experiment never bumped stay those of the first version.
+	ExpNumerics int `json:"experiment_numerics,omitempty"`
 }
 
-// ID is the cell's identity: a hash of the definition and Numerics.
-// encoding/json writes struct fields in order and floats in their shortest
-// exact form, so equal definitions hash equally.
+// ID is the cell's identity: a hash of the definition, Numerics and the
+// experiment's own numerics version (that of the registered experiment of
+// the name; zero for a name that is not registered). encoding/json writes
+// struct fields in order and floats in their shortest exact form, so equal
+// definitions hash equally.
 func (d Def) ID() string {
+	var expNumerics int
+	if e, err := models.LookupExperiment(d.Experiment); err == nil {
+		expNumerics = e.Numerics()
+	}
 	js, err := json.Marshal(idText{
 		Format: Numerics, Experiment: d.Experiment, ModelType: d.Rule.String(),
 		FbackType: d.FbackType(), FbackGain: d.FbackGain(), Leak: d.LeakOf(),
 		Eta: d.Params.Eta, WDecay: d.Params.WDecay, Seed: d.Seed, Params: d.Params,
+		ExpNumerics: expNumerics,
 	})
 	if err != nil {
 		panic("cell: " + err.Error())

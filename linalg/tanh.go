@@ -103,3 +103,18 @@ var tanhK = [9]float64{
 	-9.64399179425052238628e-1, -9.92877231001918586564e1, -1.61468768441708447952e3,
 	1.12811678491632931402e2, 2.23548839060100448583e3, 4.84406305325125486048e3,
 }
+
+// TanhSIMD is Tanh, bitwise: the same operations in the same order, four
+// elements at a time in AVX2 where the CPU has it (tanh_amd64.s), Tanh's
+// own loop elsewhere and for the last len%4.
+func TanhSIMD(dst, src []float64) {
+	if len(dst) != len(src) {
+		panic("linalg: length mismatch")
+	}
+	dst = dst[:len(src)]
+	n := tanhSIMD(dst, src)
+	Tanh(dst[n:], src[n:])
+}
+
+// HasTanhSIMD reports whether TanhSIMD has the CPU's vector loop.
+func HasTanhSIMD() bool { return haveTanhAVX2 }

@@ -363,3 +363,58 @@ func BenchmarkMathTanh(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(src)), "ns/elem")
 }
+
+// TestTanhSIMD: TanhSIMD is Tanh bitwise, on the samples (table cells,
+// their edges, the switch-over and both thresholds), the special values
+// and subnormals, in every position of a group of four and with every
+// tail length.
+func TestTanhSIMD(t *testing.T) {
+	if !HasTanhSIMD() {
+		t.Log("no vector loop on this CPU: TanhSIMD is Tanh's loop")
+	}
+	xs := tanhSamples(200000)
+	specials := []float64{0, math.Copysign(0, -1), math.Inf(1), math.Inf(-1), math.NaN(),
+		5e-324, -5e-324, 0x1p-1022, 1e-300, -1e-20, 1e300, -1e300, math.MaxFloat64, 19.06, -19.06}
+	for shift := range 4 { // each special in each lane
+		for _, s := range specials {
+			xs = append(xs, make([]float64, shift)...)
+			xs = append(xs, s)
+		}
+	}
+	check := func(src []float64) {
+		t.Helper()
+		got, want := make([]float64, len(src)), make([]float64, len(src))
+		TanhSIMD(got, src)
+		Tanh(want, src)
+		for i := range src {
+			if math.Float64bits(got[i]) != math.Float64bits(want[i]) && !(got[i] != got[i] && want[i] != want[i]) {
+				t.Fatalf("len %d: TanhSIMD(%v) = %v (%#x), Tanh gives %v (%#x)", len(src), src[i],
+					got[i], math.Float64bits(got[i]), want[i], math.Float64bits(want[i]))
+			}
+		}
+	}
+	check(xs)
+	for n := range 10 {
+		check(xs[:n])
+		check(xs[len(xs)-n:])
+	}
+	in := append([]float64(nil), xs[:1001]...) // in place
+	want := make([]float64, len(in))
+	Tanh(want, in)
+	TanhSIMD(in, in)
+	for i := range in {
+		if math.Float64bits(in[i]) != math.Float64bits(want[i]) {
+			t.Fatalf("in place: element %d off", i)
+		}
+	}
+}
+
+func BenchmarkTanhSIMD(b *testing.B) {
+	src := tanhBenchInput()
+	dst := make([]float64, len(src))
+	b.ReportAllocs()
+	for b.Loop() {
+		TanhSIMD(dst, src)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(src)), "ns/elem")
+}

@@ -23,13 +23,15 @@ func mnistLayer() (w, b, delta, dh *mat.Dense) {
 	return
 }
 
-func benchRule(b *testing.B, r Rule) {
+func benchRule(b *testing.B, r Rule) { benchRuleOn(b, Reference{}, r) }
+
+func benchRuleOn(b *testing.B, k Kernels, r Rule) {
 	w, fb, delta, dh := mnistLayer()
 	if r.Kind == FA {
 		fb = mattest.Rand(rand.New(rand.NewPCG(2, 3)), 1000, 10, 0.5)
 	}
 	dst := mat.NewDense(1000, 1, nil)
-	p := NewPropagator(Reference{}, r, 1000, 10, 1)
+	p := NewPropagator(k, r, 1000, 10, 1)
 	p.PropagateTo(dst, w, fb, delta, dh)
 	b.ReportAllocs()
 	for b.Loop() {
@@ -55,6 +57,7 @@ func BenchmarkRuleMNIST(b *testing.B) {
 		}
 	})
 	b.Run("DI-tanh", func(b *testing.B) { benchRule(b, Rule{Kind: DI, Leak: 0.01, G: Tanh}) })
+	b.Run("DI-tanh-fast", func(b *testing.B) { benchRuleOn(b, Fast{}, Rule{Kind: DI, Leak: 0.01, G: Tanh}) })
 }
 
 // SDI across the two layers of the classifier: W1 1000 x 784, W2 10 x 1000,

@@ -12,3 +12,5 @@ import (
 // implementation (DINV_REFERENCE_VECTORS=path runs another file), the rules'
 // properties, each kernel against its definition, and training steps.
 func TestConformance(t *testing.T) { kerneltest.Conformance(t, models.Reference{}) }
+
+func TestConformanceFast(t *testing.T) { kerneltest.Conformance(t, models.Fast{}) }

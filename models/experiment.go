@@ -85,6 +85,13 @@ type Definition struct {
 	// on a goroutine of its own and must return soon after ctx ends.
 	// NewRun and Trainer.Train do the part every experiment shares.
 	Run func(ctx context.Context, env Env, p Params, m Model, seed uint64, rec Recorder) (Result, error)
+	// Numerics is the version of the experiment's own numerics, part of
+	// its cells' ids: bump it when a change of the experiment's code
+	// alters the numbers its cells produce (a different summation order of
+	// its evaluation, say), so that resuming never mixes cells computed
+	// two ways, and the other experiments' finished cells stay valid.
+	// Zero until first bumped; cell.Numerics covers changes shared by all.
+	Numerics int
 }
 
 // Experiment is a registered experiment: what a sweep plans and runs.
@@ -93,6 +100,10 @@ type Experiment struct {
 	Doc  string
 	def  Definition
 }
+
+// Numerics returns the version of the experiment's own numerics (see
+// Definition.Numerics).
+func (e *Experiment) Numerics() int { return e.def.Numerics }
 
 // Defaults returns the paper's parameters for the experiment.
 func (e *Experiment) Defaults() Params { return e.def.Defaults() }

@@ -35,6 +35,10 @@ type Kernels interface {
 	// TanhTo sets dst[i] = tanh(src[i]) for every i of src (dst as long):
 	// a tanh layer's output.
 	TanhTo(dst, src []float64)
+	// NewSparseAffine returns the first layer's product for sparse input
+	// columns (AffineTo for an input that SparseCols describes), for a
+	// layer of nIn inputs and nOut outputs.
+	NewSparseAffine(nIn, nOut int) SparseAffine
 	// NewDILoop returns the loop of the DI rule r (r.Kind is DI) for a
 	// layer of nIn inputs and nOut outputs and up to maxBatch columns.
 	NewDILoop(r Rule, nIn, nOut, maxBatch int) DILoop
@@ -75,10 +79,11 @@ type SDILoop interface {
 	Run(d1, d2, w1, w2, b, delta blas64.General, stop *atomic.Bool)
 }
 
-// kernelsOr returns k, or Reference if k is nil.
+// kernelsOr returns k, or Fast (Reference where the CPU lacks its loops,
+// or DINV_KERNELS=go) if k is nil.
 func kernelsOr(k Kernels) Kernels {
 	if k == nil {
-		return Reference{}
+		return Fast{}
 	}
 	return k
 }

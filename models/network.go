@@ -129,8 +129,9 @@ func FillUniform(x []float64, rng *rand.Rand, s float64) {
 // time and holds them until the next Run. It owns its buffers: Run
 // allocates nothing. It must not be shared between goroutines.
 type Forward struct {
-	k    Kernels
-	a, h []*mat.Dense // per layer: pre-activation and output, n_l x cols
+	k      Kernels
+	sparse SparseAffine // the first layer's, for RunSparse
+	a, h   []*mat.Dense // per layer: pre-activation and output, n_l x cols
 }
 
 // NewForward returns the activations of a network of the given sizes
@@ -144,14 +145,39 @@ func NewForward(k Kernels, sizes []int, cols int) *Forward {
 	return f
 }
 
+// NewSparseForward is NewForward for inputs given as SparseCols (RunSparse).
+func NewSparseForward(k Kernels, sizes []int, cols int) *Forward {
+	f := NewForward(k, sizes, cols)
+	f.sparse = f.k.NewSparseAffine(sizes[0], sizes[1])
+	return f
+}
+
 // Run computes every layer's activations for the input columns x (n0 x
 // cols, a view of a wider matrix too) and returns the output (h of the
 // last layer, softmax applied if any), which f owns.
 func (f *Forward) Run(n *Network, x *mat.Dense) *mat.Dense {
-	in := x.RawMatrix()
+	return f.run(n, x.RawMatrix(), nil)
+}
+
+// RunSparse is Run for the input columns x (cols of them), with the
+// first layer's product visiting only the entries that differ from
+// x.Base. f must come from NewSparseForward.
+func (f *Forward) RunSparse(n *Network, x *SparseCols) *mat.Dense {
+	if f.sparse == nil {
+		panic("models: RunSparse of a Forward not made by NewSparseForward")
+	}
+	return f.run(n, blas64.General{}, x)
+}
+
+// run is Run, the first layer's input sparse if sx is not nil.
+func (f *Forward) run(n *Network, in blas64.General, sx *SparseCols) *mat.Dense {
 	for l, ly := range n.Layers {
 		a, h := f.a[l].RawMatrix(), f.h[l].RawMatrix()
-		f.k.AffineTo(a, ly.W.RawMatrix(), in, ly.Bias)
+		if l == 0 && sx != nil {
+			f.sparse.Run(a, ly.W.RawMatrix(), sx, ly.Bias)
+		} else {
+			f.k.AffineTo(a, ly.W.RawMatrix(), in, ly.Bias)
+		}
 		last := l == len(n.Layers)-1
 		switch {
 		case last && n.Softmax:

@@ -108,8 +108,8 @@ func Run(ctx context.Context, p *Plan, opt Options) (Summary, error) {
 	if opt.Shards > 1 {
 		shard = fmt.Sprintf(" (shard %d/%d)", opt.Shard, opt.Shards)
 	}
-	fmt.Fprintf(opt.Stderr, "sweep %s%s: %d cells; %d finished before, skipped; %d failed before, retrying; %d to run with %d jobs into %s\n",
-		p.Config.Sweep, shard, len(cells), s.Skipped, s.Retried, len(todo), opt.Jobs, opt.Dir)
+	fmt.Fprintf(opt.Stderr, "sweep %s%s: %d cells; %d finished before, skipped; %d failed before, retrying; %d to run with %d jobs (kernels %s) into %s\n",
+		p.Config.Sweep, shard, len(cells), s.Skipped, s.Retried, len(todo), opt.Jobs, models.KernelsName(opt.Env.Kernels), opt.Dir)
 
 	cnt := &counts{total: len(todo)}
 	rep := newReporter(opt.Stderr, cnt, opt.TTY, opt.Interval)

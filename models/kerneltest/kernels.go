@@ -101,6 +101,62 @@ func affine(t *testing.T, k models.Kernels) {
 	}
 }
 
+// sparseOf returns the columns of x (a view too) as SparseCols around
+// base: every entry that is not base, in ascending rows.
+func sparseOf(x *mat.Dense, base float64) *models.SparseCols {
+	r, c := x.Dims()
+	var s models.SparseCols
+	s.Reset(r, base)
+	for j := range c {
+		for i := range r {
+			if v := x.At(i, j); v != base {
+				s.Add(i, v-base)
+			}
+		}
+		s.EndCol()
+	}
+	return &s
+}
+
+// sparseAffine: the sparse first layer is AffineTo of the dense columns it
+// stands for (the inputs of layerCases around their repeated value, or
+// around 0 where none repeats), with and without biases, for an empty
+// column and a full one, and twice in a row with different weights (the
+// layer reads w anew).
+func sparseAffine(t *testing.T, k models.Kernels) {
+	rng := rand.New(rand.NewPCG(8, 7))
+	for _, c := range layerCases {
+		base := c.repeated
+		if math.IsNaN(base) {
+			base = 0
+		}
+		in := c.input(rng)
+		if c.cols > 2 {
+			for i := range c.nIn {
+				in.Set(i, 0, base)            // an empty column
+				in.Set(i, 1, rng.Float64()+2) // a full one
+			}
+		}
+		sx := sparseOf(in, base)
+		dense := mat.NewDense(c.nIn, c.cols, nil)
+		sx.DenseTo(dense.RawMatrix())
+		if !mat.Equal(dense, in) {
+			t.Fatalf("%v: DenseTo does not give back the columns", c)
+		}
+		layer := k.NewSparseAffine(c.nIn, c.nOut)
+		for _, bias := range [][]float64{nil, mattest.Rand(rng, 1, c.nOut, 0.5).RawMatrix().Data} {
+			w := mattest.Rand(rng, c.nOut, c.nIn, 0.05)
+			want := mat.NewDense(c.nOut, c.cols, nil)
+			models.Reference{}.AffineTo(want.RawMatrix(), w.RawMatrix(), in.RawMatrix(), bias)
+			a := mat.NewDense(c.nOut, c.cols, nil)
+			layer.Run(a.RawMatrix(), w.RawMatrix(), sx, bias)
+			if err := within("a", a.RawMatrix().Data, want.RawMatrix().Data, 1e-12); err != nil {
+				t.Errorf("%v bias %v: %v", c, bias != nil, err)
+			}
+		}
+	}
+}
+
 // update: UpdateTo is decay w + eta d inᵀ, for one example (a contiguous
 // column or a column of a wider matrix) and for minibatches, with and
 // without weight decay.
@@ -264,6 +320,14 @@ func kernelsNoAllocs(t *testing.T, k models.Kernels) {
 			if n := testing.AllocsPerRun(3, f); n != 0 {
 				t.Errorf("%s %v: %v allocations per call", name, c, n)
 			}
+		}
+	}
+	for _, c := range layerCases {
+		w, in := mattest.Rand(rng, c.nOut, c.nIn, 0.05), c.input(rng)
+		a, bias := mat.NewDense(c.nOut, c.cols, nil), make([]float64, c.nOut)
+		sx, layer := sparseOf(in, 0), k.NewSparseAffine(c.nIn, c.nOut)
+		if n := testing.AllocsPerRun(3, func() { layer.Run(a.RawMatrix(), w.RawMatrix(), sx, bias) }); n != 0 {
+			t.Errorf("sparse layer %v: %v allocations per call", c, n)
 		}
 	}
 	w, b, delta := mattest.Rand(rng, 10, 30, 0.1), mattest.Rand(rng, 30, 10, 0.1), mattest.Rand(rng, 10, 4, 1)

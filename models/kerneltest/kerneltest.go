@@ -15,6 +15,7 @@ func Conformance(t *testing.T, k models.Kernels) {
 		{"ReferenceVectors", referenceVectors},
 		{"Tanh", tanh},
 		{"Affine", affine},
+		{"SparseAffine", sparseAffine},
 		{"Update", update},
 		{"DILoop", diLoop},
 		{"SDILoop", sdiLoop},

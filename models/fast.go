@@ -1,0 +1,68 @@
+package models
+
+import (
+	"os"
+
+	"dinv/linalg"
+)
+
+// Fast is the default kernels: Reference with fused loops of its own for
+// the MNIST hot spots, the first layer's product on sparse inputs and the
+// online step of the DI loop with tanh g, and tanh four at a time
+// (linalg.TanhSIMD, bitwise linalg.Tanh). The loops run in AVX2 and FMA
+// assembly where the CPU has them (sparse_amd64.s, di_amd64.s), and
+// otherwise, or with DINV_KERNELS=go in the environment, as their pure-Go
+// twins (fast_loops.go), which give the same bits: a cell's numbers do not
+// depend on the machine's vector units. They differ from Reference's in
+// rounding only (fused multiply-adds, another order of summation). Fast
+// passes the conformance suite of dinv/models/kerneltest, as Reference
+// does, and its zero value is ready for any number of runs at once.
+type Fast struct{ Reference }
+
+// NewSparseAffine returns the sparse layer on Fast's fused loop.
+func (Fast) NewSparseAffine(nIn, nOut int) SparseAffine {
+	return newSparse(nIn, nOut, true)
+}
+
+// TanhTo is linalg.TanhSIMD with the assembly loops, linalg.Tanh without:
+// the same bits.
+func (Fast) TanhTo(dst, src []float64) {
+	if useAsm {
+		linalg.TanhSIMD(dst, src)
+		return
+	}
+	linalg.Tanh(dst, src)
+}
+
+// NewDILoop returns, for tanh g and a layer of at least 32 inputs (the
+// fused loop's block), a loop whose online steps (one column) run on
+// Fast's fused loops; otherwise Reference's (the regressions' layers, of
+// 10 to 30 inputs, keep Reference's numbers).
+func (Fast) NewDILoop(r Rule, nIn, nOut, maxBatch int) DILoop {
+	l := Reference{}.NewDILoop(r, nIn, nOut, maxBatch)
+	if r.G == Tanh && nIn >= 32 {
+		return &fastDI{l.(*refDI)}
+	}
+	return l
+}
+
+// useAsm reports whether Fast's loops run in assembly: the CPU has AVX2
+// and FMA, and DINV_KERNELS is not "go".
+var useAsm = haveFMA && os.Getenv("DINV_KERNELS") != "go"
+
+// KernelsName names the kernels k runs on, for a run's header and its row
+// of the runs table: "avx2-fma" for Fast with its assembly loops, "go" for
+// Fast with their pure-Go twins (the same numbers), "reference" for
+// Reference and "custom" for any other implementation.
+func KernelsName(k Kernels) string {
+	switch kernelsOr(k).(type) {
+	case Fast:
+		if useAsm {
+			return "avx2-fma"
+		}
+		return "go"
+	case Reference:
+		return "reference"
+	}
+	return "custom"
+}

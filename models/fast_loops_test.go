@@ -1,0 +1,112 @@
+package models
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"dinv/models/internal/mattest"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// withAsm runs f with Fast's assembly loops on or off.
+func withAsm(on bool, f func()) {
+	old := useAsm
+	useAsm = on
+	defer func() { useAsm = old }()
+	f()
+}
+
+func sameBits(t *testing.T, what string, got, want []float64) {
+	t.Helper()
+	for i := range want {
+		if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
+			t.Fatalf("%s: element %d: assembly %v, Go %v", what, i, got[i], want[i])
+		}
+	}
+}
+
+// TestFastLoopsBitwise: each assembly loop of Fast gives its pure-Go
+// twin's bits, loop by loop and through the sparse layer and the DI loop
+// (on MNIST's shapes and on shapes with tails).
+func TestFastLoopsBitwise(t *testing.T) {
+	if !haveFMA {
+		t.Skip("no AVX2 and FMA on this CPU: Fast runs the pure-Go loops only")
+	}
+	rng := rand.New(rand.NewPCG(8, 1))
+	fill := func(n int, s float64) []float64 {
+		x := make([]float64, n)
+		for i := range x {
+			x[i] = s * rng.NormFloat64()
+		}
+		return x
+	}
+	// The loops.
+	for _, n := range []int{1, 2, 7, 150} {
+		wb := fill(784*sparseBlock, 0.05)
+		idx := make([]int32, n)
+		for i := range idx {
+			idx[i] = int32(rng.IntN(784))
+		}
+		val := fill(n, 1)
+		init := fill(sparseBlock, 1)
+		a, g := append([]float64(nil), init...), append([]float64(nil), init...)
+		sparseRows48FMA(&a[0], &wb[0], &idx[0], &val[0], n)
+		sparseRows48Go(g, wb, idx, val)
+		sameBits(t, "sparseRows48", a, g)
+	}
+	for _, sh := range [][3]int{{32, 1, 1}, {1000, 10, 31}, {64, 3, 2}} {
+		nIn, nOut, blocks := sh[0], sh[1], sh[2]
+		bt, ry, rx := fill(nOut*nIn, 0.1), fill(nOut, 1), fill(nIn, 1)
+		a, g := append([]float64(nil), rx...), append([]float64(nil), rx...)
+		diRx32FMA(&a[0], &bt[0], nIn, &ry[0], nOut, blocks, 0.5)
+		diRx32Go(g, bt, nIn, ry, blocks, 0.5)
+		sameBits(t, "diRx32", a, g)
+	}
+	for _, groups := range []int{1, 2, 62} {
+		x, y := fill(16*groups, 1), fill(16*groups, 1)
+		a, g := dot16FMA(&x[0], &y[0], groups), dot16Go(x, y, groups)
+		sameBits(t, "dot16", []float64{a}, []float64{g})
+	}
+	// Through the layer and the DI loop.
+	for _, sh := range [][2]int{{784, 1000}, {50, 70}} {
+		nIn, nOut := sh[0], sh[1]
+		w := mattest.Rand(rng, nOut, nIn, 0.05)
+		var in SparseCols
+		in.Reset(nIn, -0.42)
+		for range 5 {
+			for j := range nIn {
+				if rng.IntN(5) == 0 {
+					in.Add(j, rng.NormFloat64())
+				}
+			}
+			in.EndCol()
+		}
+		bias := fill(nOut, 1)
+		run := func() []float64 {
+			a := mat.NewDense(nOut, 5, nil)
+			Fast{}.NewSparseAffine(nIn, nOut).Run(a.RawMatrix(), w.RawMatrix(), &in, bias)
+			return a.RawMatrix().Data
+		}
+		var a, g []float64
+		withAsm(true, func() { a = run() })
+		withAsm(false, func() { g = run() })
+		sameBits(t, "sparse layer", a, g)
+	}
+	for _, sh := range [][2]int{{1000, 10}, {45, 3}, {20, 10}} {
+		nIn, nOut := sh[0], sh[1]
+		w := mattest.Rand(rng, nOut, nIn, 1/math.Sqrt(float64(nIn)))
+		b := mattest.NegT(w)
+		delta := mattest.Rand(rng, nOut, 1, 1)
+		run := func() []float64 {
+			d := mat.NewDense(nIn, 1, nil)
+			Fast{}.NewDILoop(Rule{Kind: DI, Leak: 0.01, G: Tanh}, nIn, nOut, 1).Run(d.RawMatrix(), w.RawMatrix(), b.RawMatrix(), delta.RawMatrix(), nil)
+			return d.RawMatrix().Data
+		}
+		var a, g []float64
+		withAsm(true, func() { a = run() })
+		withAsm(false, func() { g = run() })
+		sameBits(t, "DI loop", a, g)
+	}
+}

@@ -1,0 +1,66 @@
+#include "textflag.h"
+
+// func sparseRows48FMA(acc *float64, wb *float64, idx *int32, val *float64, n int)
+//
+// acc[k] += val[p] * wb[idx[p]*48 + k] for k < 48, p < n, in order of p:
+// the 48 sums in Y0-Y11, one fused multiply-add per four outputs and
+// entry. No bounds are checked: the caller guarantees every idx[p]*48+48
+// is within wb and n within idx and val.
+TEXT ·sparseRows48FMA(SB), NOSPLIT, $0-40
+	MOVQ acc+0(FP), DI
+	MOVQ wb+8(FP), SI
+	MOVQ idx+16(FP), BX
+	MOVQ val+24(FP), DX
+	MOVQ n+32(FP), CX
+	VMOVUPD 0(DI), Y0
+	VMOVUPD 32(DI), Y1
+	VMOVUPD 64(DI), Y2
+	VMOVUPD 96(DI), Y3
+	VMOVUPD 128(DI), Y4
+	VMOVUPD 160(DI), Y5
+	VMOVUPD 192(DI), Y6
+	VMOVUPD 224(DI), Y7
+	VMOVUPD 256(DI), Y8
+	VMOVUPD 288(DI), Y9
+	VMOVUPD 320(DI), Y10
+	VMOVUPD 352(DI), Y11
+	TESTQ CX, CX
+	JE done
+
+loop:
+	MOVLQSX (BX), AX
+	IMULQ $384, AX
+	ADDQ SI, AX
+	VBROADCASTSD (DX), Y12
+	VFMADD231PD 0(AX), Y12, Y0
+	VFMADD231PD 32(AX), Y12, Y1
+	VFMADD231PD 64(AX), Y12, Y2
+	VFMADD231PD 96(AX), Y12, Y3
+	VFMADD231PD 128(AX), Y12, Y4
+	VFMADD231PD 160(AX), Y12, Y5
+	VFMADD231PD 192(AX), Y12, Y6
+	VFMADD231PD 224(AX), Y12, Y7
+	VFMADD231PD 256(AX), Y12, Y8
+	VFMADD231PD 288(AX), Y12, Y9
+	VFMADD231PD 320(AX), Y12, Y10
+	VFMADD231PD 352(AX), Y12, Y11
+	ADDQ $4, BX
+	ADDQ $8, DX
+	DECQ CX
+	JNE loop
+
+done:
+	VMOVUPD Y0, 0(DI)
+	VMOVUPD Y1, 32(DI)
+	VMOVUPD Y2, 64(DI)
+	VMOVUPD Y3, 96(DI)
+	VMOVUPD Y4, 128(DI)
+	VMOVUPD Y5, 160(DI)
+	VMOVUPD Y6, 192(DI)
+	VMOVUPD Y7, 224(DI)
+	VMOVUPD Y8, 256(DI)
+	VMOVUPD Y9, 288(DI)
+	VMOVUPD Y10, 320(DI)
+	VMOVUPD Y11, 352(DI)
+	VZEROUPPER
+	RET
