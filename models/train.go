@@ -41,6 +41,10 @@ const (
 	MetricAngleBNegWT   = "angle_B_negWT"
 	MetricAngleDeltaNDI = "angle_delta_NDI"
 	MetricAngleDeltaPBP = "angle_delta_PBP"
+	// MetricWeightNorm is the Frobenius norm of a layer's weights (layer
+	// l: W_l, from 0 at the input), recorded with the errors by the MNIST
+	// experiments.
+	MetricWeightNorm = "weight_norm"
 )
 
 // Status says how a run ended.

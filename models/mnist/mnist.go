@@ -234,6 +234,9 @@ func run(ctx context.Context, env models.Env, p models.Params, m models.Model, s
 	ev := newEvaluator(env.Kernels, net, p, autoencoder)
 	eval := func(k int) (float64, float64, bool, error) {
 		trainErr, testErr, finite := math.NaN(), math.NaN(), true
+		for l, ly := range net.Layers {
+			rec.Record(k, models.MetricWeightNorm, l, mat.Norm(ly.W, 2))
+		}
 		for _, name := range p.EvalSets {
 			s, metric := train, models.MetricTrainError
 			if name == "test" {
