@@ -3,8 +3,6 @@ package models
 import (
 	"sync/atomic"
 
-	"dinv/linalg"
-
 	"gonum.org/v1/gonum/blas/blas64"
 )
 
@@ -12,7 +10,8 @@ import (
 // MNIST classifier, with the two products of each Euler step in FMA loops:
 // B r_y fused with the update of r_x (diRx32FMA, on B transposed), and
 // W tanh(r_x) as one dot product per output (dot16FMA), or their
-// pure-Go twins (fast_loops.go); tanh is linalg.Tanh's bits. Any other call runs refDI's loop.
+// pure-Go twins (fast_loops.go); tanh is Fast's (linalg.Tanh's bits).
+// Any other call runs refDI's loop.
 type fastDI struct {
 	*refDI
 }
@@ -48,11 +47,7 @@ func (p *fastDI) Run(dst, w, b, delta blas64.General, stop *atomic.Bool) {
 		if t+1 == tsteps {
 			break // the last step's W tanh(r_x) is not needed
 		}
-		if useAsm {
-			linalg.TanhSIMD(gx, rx)
-		} else {
-			linalg.Tanh(gx, rx)
-		}
+		Fast{}.TanhTo(gx, rx)
 		for j := range wgx {
 			row := w.Data[j*w.Stride : j*w.Stride+nIn]
 			s := dot16(row, gx, groups)

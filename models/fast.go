@@ -50,8 +50,8 @@ func (Fast) NewDILoop(r Rule, nIn, nOut, maxBatch int) DILoop {
 // and FMA, and DINV_KERNELS is not "go".
 var useAsm = haveFMA && os.Getenv("DINV_KERNELS") != "go"
 
-// KernelsName names the kernels k runs on, for a run's header and its row
-// of the runs table: "avx2-fma" for Fast with its assembly loops, "go" for
+// KernelsName names the kernels k runs on, for a run's header line:
+// "avx2-fma" for Fast with its assembly loops, "go" for
 // Fast with their pure-Go twins (the same numbers), "reference" for
 // Reference and "custom" for any other implementation.
 func KernelsName(k Kernels) string {

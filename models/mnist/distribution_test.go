@@ -44,7 +44,8 @@ import (
 // The replays (replay_test.go) hold our arithmetic to the original's given
 // its draws; this holds our draws (initial weights, feedback, order) and
 // everything the replays take from the original to its distribution.
-// About 3 minutes on two cores: in the default go test ./... .
+// In the default go test ./...: 344 s here on two cores shared with two
+// other jobs (the MNIST package's long pole).
 
 // distSteps are the steps compared.
 var distSteps = []int{1000, 2000, 3000, 4000}
