@@ -127,7 +127,7 @@ func TestValidSeeds(t *testing.T) {
 // read is one of Statuses, which are).
 func writtenRun(r Run) Run {
 	r.CellKey = writtenKey(r.CellKey)
-	for _, s := range []*string{&r.Params, &r.Message, &r.ToolVersion, &r.GitCommit, &r.ConfigSHA256} {
+	for _, s := range []*string{&r.Params, &r.Message, &r.ToolVersion, &r.GitCommit, &r.ConfigSHA256, &r.Kernels} {
 		*s = validUTF8(*s)
 	}
 	return r

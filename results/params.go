@@ -53,7 +53,7 @@ func withParams(ps []ParamColumn) (*arrow.Schema, error) {
 		fields = append(fields, arrow.Field{Name: p.Name, Type: t, Nullable: true})
 	}
 	s := arrow.NewSchema(fields, nil)
-	if err := checkParamFields(s); err != nil {
+	if err := checkParamFields(s, runsSchema.NumFields()); err != nil {
 		return nil, fmt.Errorf("results: %w", err)
 	}
 	return s, nil
@@ -62,8 +62,7 @@ func withParams(ps []ParamColumn) (*arrow.Schema, error) {
 // checkParamFields checks the columns of got after the runs table's fixed
 // ones: parameter columns, nullable, of the four types, named as parameters
 // are and each once.
-func checkParamFields(got *arrow.Schema) error {
-	n := runsSchema.NumFields()
+func checkParamFields(got *arrow.Schema, n int) error {
 	extra := got.Fields()[min(len(got.Fields()), n):]
 	if len(extra) > maxParamColumns {
 		return fmt.Errorf("%d columns, want %d and at most %d parameter columns", got.NumFields(), n, maxParamColumns)
@@ -134,7 +133,7 @@ func appendParams(b *array.RecordBuilder, ps []ParamColumn) error {
 
 func paramsAt(rec arrow.Record, i int) []ParamColumn {
 	var out []ParamColumn
-	for c := runsSchema.NumFields(); c < int(rec.NumCols()); c++ {
+	for c := runsFixed(rec.Schema()); c < int(rec.NumCols()); c++ {
 		f := rec.Schema().Field(c)
 		p := ParamColumn{Name: strings.Clone(f.Name)}
 		col := rec.Column(c)

@@ -82,6 +82,7 @@ func fullRun() Run {
 		ToolVersion:     "v0.1.0",
 		GitCommit:       "0123456789abcdef0123456789abcdef01234567",
 		ConfigSHA256:    strings.Repeat("ab", 32),
+		Kernels:         "avx2-fma",
 	}
 }
 
@@ -150,6 +151,50 @@ func TestRunRoundTrip(t *testing.T) {
 				t.Errorf("read back\n%s\nwant\n%s", g, w)
 			}
 		})
+	}
+}
+
+// TestReadRunVersion1: a runs file of format version 1, written before the
+// kernels column, reads as it did, with its parameter columns, and Kernels
+// empty: folders of earlier runs stay readable and resumable.
+func TestReadRunVersion1(t *testing.T) {
+	r := fullRun()
+	r.Axes = []ParamColumn{{Name: "tsteps", Type: "int64", Value: int64(300)}, {Name: "dt", Type: "float64"}}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "run.parquet")
+	if err := WriteRun(path, r); err != nil {
+		t.Fatal(err)
+	}
+	tbl, _, err := readTable(path, runsSchema, runsLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tbl.Release()
+	var fields []arrow.Field
+	var cols []arrow.Array
+	for i := range int(tbl.NumCols()) {
+		if i == runKernels {
+			continue
+		}
+		fields = append(fields, tbl.Schema().Field(i))
+		cols = append(cols, tbl.Column(i).Data().Chunk(0))
+	}
+	old := array.NewRecord(arrow.NewSchema(fields, nil), cols, 1)
+	defer old.Release()
+	oldPath := filepath.Join(dir, "v1.parquet")
+	if err := writeRecord(oldPath, old); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadRun(oldPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := r
+	want.Kernels = ""
+	want.StartedAt = want.StartedAt.Truncate(time.Microsecond).UTC()
+	want.FinishedAt = want.FinishedAt.Truncate(time.Microsecond).UTC()
+	if g, w := dump(got), dump(want); g != w {
+		t.Errorf("read back\n%s\nwant\n%s", g, w)
 	}
 }
 
@@ -503,12 +548,19 @@ func TestCheckSchema(t *testing.T) {
 		{"renamed", renamed, `column 3 is "exp" utf8 not null, want "experiment" utf8 not null`},
 		{"retyped", retyped, `column 20 is "started_at" timestamp[ns, tz=UTC] not null, want "started_at" timestamp[us, tz=UTC] not null`},
 		{"nullable", nullable, `column 11 is "seed" int64, want "seed" int64 not null`},
-		{"short", fields[:5], `5 columns, want 24 (first missing: "fback_type" utf8)`},
+		{"short", fields[:5], `5 columns, want 25 (first missing: "fback_type" utf8)`},
 		{"long", append(append([]arrow.Field(nil), fields...), arrow.Field{Name: "x", Type: arrow.PrimitiveTypes.Int8}),
-			`25 columns, want 24 and parameter columns (column 25 is "x" int8 not null: a parameter column is a nullable string, double, int64 or boolean)`},
+			`26 columns, want 25 and parameter columns (column 26 is "x" int8 not null: a parameter column is a nullable string, double, int64 or boolean)`},
 		{"param", append(append([]arrow.Field(nil), fields...), arrow.Field{Name: "tsteps", Type: arrow.PrimitiveTypes.Int64, Nullable: true}), ""},
 		{"param named as a column", append(append([]arrow.Field(nil), fields...), arrow.Field{Name: "seed", Type: arrow.PrimitiveTypes.Int64, Nullable: true}),
-			`25 columns, want 24 and parameter columns (column 25 is "seed" int64: repeated)`},
+			`26 columns, want 25 and parameter columns (column 26 is "seed" int64: repeated)`},
+		// Format version 1: no kernels column, parameters after config_sha256.
+		{"version 1", fields[:legacyRunsFields], ""},
+		{"version 1 with a parameter", append(append([]arrow.Field(nil), fields[:legacyRunsFields]...), arrow.Field{Name: "tsteps", Type: arrow.PrimitiveTypes.Int64, Nullable: true}), ""},
+		{"version 1 with a bad parameter", append(append([]arrow.Field(nil), fields[:legacyRunsFields]...), arrow.Field{Name: "tsteps", Type: arrow.PrimitiveTypes.Int64}),
+			`25 columns, want 24 and parameter columns (column 25 is "tsteps" int64 not null: a parameter column is a nullable string, double, int64 or boolean)`},
+		{"kernels nullable", append(append([]arrow.Field(nil), fields[:runKernels]...), arrow.Field{Name: "kernels", Type: utf8Type, Nullable: true}),
+			`column 25 is "kernels" utf8, want "kernels" utf8 not null`},
 	} {
 		err := checkSchema(arrow.NewSchema(tc.fields, nil), runsSchema)
 		if got := fmt.Sprint(err); tc.want == "" && err != nil || tc.want != "" && got != tc.want {

@@ -30,6 +30,10 @@ type Run struct {
 	ToolVersion     string
 	GitCommit       string
 	ConfigSHA256    string
+	// Kernels names the compute kernels the cell ran on, as
+	// models.KernelsName does ("avx2-fma", "go", ...); "" in a file written
+	// before the column existed (format version 1).
+	Kernels string
 }
 
 // WriteRun writes r to path as a runs file of one row, atomically (see
@@ -65,6 +69,7 @@ func writeRun(path string, r Run) error {
 	appendString(b, runToolVersion, r.ToolVersion, 1)
 	appendString(b, runGitCommit, r.GitCommit, 1)
 	appendString(b, runConfigSHA256, r.ConfigSHA256, 1)
+	appendString(b, runKernels, r.Kernels, 1)
 	if err := appendParams(b, r.Axes); err != nil {
 		return err
 	}
@@ -103,6 +108,9 @@ func ReadRun(path string) (Run, error) {
 			ToolVersion:     strings.Clone(stringAt(rec, runToolVersion, 0)),
 			GitCommit:       strings.Clone(stringAt(rec, runGitCommit, 0)),
 			ConfigSHA256:    strings.Clone(stringAt(rec, runConfigSHA256, 0)),
+		}
+		if runsFixed(rec.Schema()) > runKernels {
+			r.Kernels = strings.Clone(stringAt(rec, runKernels, 0))
 		}
 		r.Axes = paramsAt(rec, 0)
 		return nil

@@ -12,7 +12,9 @@ import (
 
 // FormatVersion is the version of the results format. It is not part of
 // any cell id (see cell.Numerics): a new layout keeps every finished cell.
-const FormatVersion = 1
+// Version 2 added the runs table's kernels column; files of version 1,
+// without it, are still read (Run.Kernels is "").
+const FormatVersion = 2
 
 var (
 	utf8Type  = arrow.BinaryTypes.String
@@ -45,7 +47,12 @@ const (
 	runToolVersion
 	runGitCommit
 	runConfigSHA256
+	runKernels
 )
+
+// legacyRunsFields is the number of fixed columns of the runs table in
+// format version 1, before kernels.
+const legacyRunsFields = runKernels
 
 var runsSchema = arrow.NewSchema([]arrow.Field{
 	runCellID:          {Name: "cell_id", Type: utf8Type},
@@ -72,7 +79,22 @@ var runsSchema = arrow.NewSchema([]arrow.Field{
 	runToolVersion:     {Name: "tool_version", Type: utf8Type},
 	runGitCommit:       {Name: "git_commit", Type: utf8Type},
 	runConfigSHA256:    {Name: "config_sha256", Type: utf8Type},
+	runKernels:         {Name: "kernels", Type: utf8Type},
 }, nil)
+
+// runsFixed returns the number of fixed columns of a runs table whose
+// schema is s: all of runsSchema's, or legacyRunsFields for a file written
+// before the kernels column, whose parameter columns (if any) follow
+// config_sha256. Parameter names never are "kernels" (see paramName).
+func runsFixed(s *arrow.Schema) int {
+	if s.NumFields() > runKernels && s.Field(runKernels).Name == "kernels" {
+		return runsSchema.NumFields()
+	}
+	if s.NumFields() >= legacyRunsFields && s.Field(legacyRunsFields-1).Name == "config_sha256" {
+		return legacyRunsFields
+	}
+	return runsSchema.NumFields()
+}
 
 // Columns of the curves table, in file order.
 const (
@@ -113,12 +135,23 @@ var curvesSchema = arrow.NewSchema([]arrow.Field{
 // want in name, type or nullability. Schema metadata is not compared: it is where
 // Arrow writers keep their own notes, and it says nothing about the columns.
 func checkSchema(got, want *arrow.Schema) error {
-	if want == runsSchema && got.NumFields() > want.NumFields() {
-		if err := checkSchema(arrow.NewSchema(got.Fields()[:want.NumFields()], nil), want); err != nil {
-			return err
+	if want == runsSchema {
+		n := runsFixed(got)
+		if n == legacyRunsFields {
+			want = arrow.NewSchema(runsSchema.Fields()[:n], nil)
 		}
-		return checkParamFields(got)
+		if got.NumFields() > n {
+			if err := checkFields(arrow.NewSchema(got.Fields()[:n], nil), want); err != nil {
+				return err
+			}
+			return checkParamFields(got, n)
+		}
 	}
+	return checkFields(got, want)
+}
+
+// checkFields is checkSchema without parameter columns.
+func checkFields(got, want *arrow.Schema) error {
 	for i, w := range want.Fields() {
 		if i >= got.NumFields() {
 			return fmt.Errorf("%d columns, want %d (first missing: %s)", got.NumFields(), want.NumFields(), describe(w))

@@ -9,14 +9,16 @@
 // own, over defaults, over the experiment's parameters. Values a rule ignores
 // are cleared (BP and PBP read no feedback and no leak, FA no leak), so that
 // crossing BP with three fback_types gives one cell, not three. A cell's id
-// is a hash of its resolved definition (Def) and results.FormatVersion: the
+// is a hash of its resolved definition (Def), cell.Numerics and the
+// experiment's numerics version (cell.Def.ID): the
 // same cell in two configurations has the same id, and changing any value
 // makes a new one. The model's name is not part of it.
 //
 // # Running and resuming
 //
 // Run executes the cells of one shard that have no finished runs file,
-// at most Options.Jobs at once (errgroup with SetLimit). Each cell is
+// at most Options.Jobs at once (errgroup with SetLimit), the DI and SDI
+// cells first (the longest; otherwise in the plan's order). Each cell is
 // isolated: an error or a panic becomes a runs file with status "failed" and
 // the message (with the stack for a panic), and the others go on. A diverged
 // cell is a result. A cell writes its curves file, then its runs file, each

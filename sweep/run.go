@@ -1,6 +1,7 @@
 package sweep
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -111,6 +113,7 @@ func Run(ctx context.Context, p *Plan, opt Options) (Summary, error) {
 	fmt.Fprintf(opt.Stderr, "sweep %s%s: %d cells; %d finished before, skipped; %d failed before, retrying; %d to run with %d jobs (kernels %s) into %s\n",
 		p.Config.Sweep, shard, len(cells), s.Skipped, s.Retried, len(todo), opt.Jobs, models.KernelsName(opt.Env.Kernels), opt.Dir)
 
+	longestFirst(todo)
 	cnt := &counts{total: len(todo)}
 	rep := newReporter(opt.Stderr, cnt, opt.TTY, opt.Interval)
 	w := &worker{p: p, opt: opt, rep: rep, cnt: cnt}
@@ -143,6 +146,25 @@ func Run(ctx context.Context, p *Plan, opt Options) (Summary, error) {
 		return s, ErrCellsFailed
 	}
 	return s, nil
+}
+
+// longestFirst puts the cells of DI and SDI first, keeping the plan's order
+// otherwise. Their feedback loops make them the longest cells of every
+// experiment (an MNIST DI cell takes 2.5 times a BP cell), and started last
+// they would run on alone while the other jobs' slots stand idle: one seed of
+// Fig. 4a on two jobs takes 2.4 hours in this order and 2.7 in the plan's.
+// A cell's results do not depend on when it runs.
+func longestFirst(cells []Cell) {
+	slices.SortStableFunc(cells, func(a, b Cell) int {
+		return cmp.Compare(loopRank(a), loopRank(b))
+	})
+}
+
+func loopRank(c Cell) int {
+	if k := c.Def.Rule; k == models.DI || k == models.SDI {
+		return 0
+	}
+	return 1
 }
 
 // Prepare creates the results folder and writes sweep.yaml, the resolved
@@ -358,6 +380,7 @@ func (w *worker) run(ctx context.Context, c *Cell) {
 		ToolVersion:     w.opt.Version,
 		GitCommit:       w.opt.Commit,
 		ConfigSHA256:    w.p.Config.SHA256,
+		Kernels:         models.KernelsName(w.opt.Env.Kernels),
 	}
 	switch {
 	case err != nil:

@@ -7,12 +7,14 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"dinv/config"
+	"dinv/models"
 	"dinv/results"
 )
 
@@ -362,5 +364,47 @@ func TestPlanChecksEveryPoint(t *testing.T) {
 	_, err = NewPlan(c, 0)
 	if err == nil || !strings.Contains(err.Error(), "bad.yaml:6: grid.sizes[1]: linear_regression: SDI needs at least three layers") {
 		t.Errorf("a grid value of two sizes for SDI: %v, want an error at grid.sizes[1]", err)
+	}
+}
+
+// TestRunsRecordKernels: the runs table names the kernels each cell ran on,
+// and with one job the DI and SDI cells run first (longestFirst), the others
+// in the plan's order.
+func TestRunsRecordKernels(t *testing.T) {
+	p := plan(t, "small.yaml", small)
+	dir := t.TempDir()
+	opt := Options{Dir: dir, Jobs: 1}
+	opt.Env.Kernels = models.Fast{}
+	if s, err := runSweep(t, p, opt); err != nil || s.OK != len(p.Cells) {
+		t.Fatalf("%+v %v", s, err)
+	}
+	runs, errs := results.ReadRuns(dir)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	want := models.KernelsName(models.Fast{})
+	byID := map[string]results.Run{}
+	for _, r := range runs {
+		if r.Kernels != want {
+			t.Errorf("cell %s: kernels %q, want %q", r.CellID, r.Kernels, want)
+		}
+		byID[r.CellID] = r
+	}
+	var started []string // model types, in the order the cells started
+	order := slices.Clone(runs)
+	slices.SortFunc(order, func(a, b results.Run) int { return a.StartedAt.Compare(b.StartedAt) })
+	for _, r := range order {
+		started = append(started, r.ModelType)
+	}
+	var wantOrder []string
+	for _, first := range []bool{true, false} {
+		for _, c := range p.Cells {
+			if k := c.Def.Rule; (k == models.DI || k == models.SDI) == first {
+				wantOrder = append(wantOrder, byID[c.ID].ModelType)
+			}
+		}
+	}
+	if !slices.Equal(started, wantOrder) {
+		t.Errorf("cells started in the order %v, want %v", started, wantOrder)
 	}
 }

@@ -74,6 +74,7 @@ var (
 		{"tool_version", "VARCHAR", false},
 		{"git_commit", "VARCHAR", false},
 		{"config_sha256", "VARCHAR", false},
+		{"kernels", "VARCHAR", false},
 	}
 	curvesColumns = []column{
 		{"cell_id", "VARCHAR", false},
