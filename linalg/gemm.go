@@ -20,8 +20,12 @@ func gemmSerial(m, n int) bool { return ((m+63)/64)*((n+63)/64) < 4 }
 // goroutines only adds contention; gonum's Dgemm does so for large outputs,
 // which Gemm avoids by splitting the output into strips. A product with one
 // output column is done as a matrix-vector product, and so is each row of a
-// product with few output columns and a long inner dimension.
+// product with few output columns and a long inner dimension. Where the
+// CPU has AVX2, the products of gemmFast run on its loop, with gonum's bits.
 func Gemm(tA, tB blas.Transpose, alpha float64, a, b blas64.General, beta float64, c blas64.General) {
+	if gemmFast(tA, tB, alpha, a, b, beta, c) {
+		return
+	}
 	if c.Cols == 1 && tB == blas.NoTrans {
 		blas64.Gemv(tA, alpha, a, blas64.Vector{N: b.Rows, Inc: b.Stride, Data: b.Data},
 			beta, blas64.Vector{N: c.Rows, Inc: c.Stride, Data: c.Data})

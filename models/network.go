@@ -131,6 +131,7 @@ func FillUniform(x []float64, rng *rand.Rand, s float64) {
 type Forward struct {
 	k      Kernels
 	sparse SparseAffine // the first layer's, for RunSparse
+	loaded bool         // sparse holds the weights of a LoadSparse
 	a, h   []*mat.Dense // per layer: pre-activation and output, n_l x cols
 }
 
@@ -156,7 +157,7 @@ func NewSparseForward(k Kernels, sizes []int, cols int) *Forward {
 // cols, a view of a wider matrix too) and returns the output (h of the
 // last layer, softmax applied if any), which f owns.
 func (f *Forward) Run(n *Network, x *mat.Dense) *mat.Dense {
-	return f.run(n, x.RawMatrix(), nil)
+	return f.run(n, x.RawMatrix(), nil, false)
 }
 
 // RunSparse is Run for the input columns x (cols of them), with the
@@ -166,16 +167,43 @@ func (f *Forward) RunSparse(n *Network, x *SparseCols) *mat.Dense {
 	if f.sparse == nil {
 		panic("models: RunSparse of a Forward not made by NewSparseForward")
 	}
-	return f.run(n, blas64.General{}, x)
+	return f.run(n, blas64.General{}, x, false)
 }
 
-// run is Run, the first layer's input sparse if sx is not nil.
-func (f *Forward) run(n *Network, in blas64.General, sx *SparseCols) *mat.Dense {
+// LoadSparse readies f for RunSparseLoaded on columns around base: it
+// takes the first layer's weights and bias of n as they are now, once for
+// the chunks of an evaluation. f must come from NewSparseForward.
+func (f *Forward) LoadSparse(n *Network, base float64) {
+	if f.sparse == nil {
+		panic("models: LoadSparse of a Forward not made by NewSparseForward")
+	}
+	ly := n.Layers[0]
+	f.sparse.Load(ly.W.RawMatrix(), base, ly.Bias)
+	f.loaded = true
+}
+
+// RunSparseLoaded is RunSparse with the first layer as the last
+// LoadSparse took it (the other layers as n has them now), for columns
+// around the loaded base. Any RunSparse in between ends the loading.
+func (f *Forward) RunSparseLoaded(n *Network, x *SparseCols) *mat.Dense {
+	if !f.loaded {
+		panic("models: RunSparseLoaded without LoadSparse")
+	}
+	return f.run(n, blas64.General{}, x, true)
+}
+
+// run is Run, the first layer's input sparse if sx is not nil, and its
+// weights the loaded ones if loaded.
+func (f *Forward) run(n *Network, in blas64.General, sx *SparseCols, loaded bool) *mat.Dense {
 	for l, ly := range n.Layers {
 		a, h := f.a[l].RawMatrix(), f.h[l].RawMatrix()
-		if l == 0 && sx != nil {
+		switch {
+		case l == 0 && loaded:
+			f.sparse.RunLoaded(a, sx)
+		case l == 0 && sx != nil:
 			f.sparse.Run(a, ly.W.RawMatrix(), sx, ly.Bias)
-		} else {
+			f.loaded = false
+		default:
 			f.k.AffineTo(a, ly.W.RawMatrix(), in, ly.Bias)
 		}
 		last := l == len(n.Layers)-1

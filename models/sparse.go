@@ -1,6 +1,8 @@
 package models
 
 import (
+	"math"
+
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/floats"
 )
@@ -62,8 +64,18 @@ func (s *SparseCols) DenseTo(x blas64.General) {
 type SparseAffine interface {
 	// Run sets a = w in + bias (nil: none) for w nOut x nIn, in nIn x cols
 	// and a nOut x cols (contiguous), as Kernels.AffineTo does for the
-	// dense columns that in stands for. It reads w anew on every call.
+	// dense columns that in stands for. It reads w anew on every call:
+	// Load, then RunLoaded.
 	Run(a, w blas64.General, in *SparseCols, bias []float64)
+	// Load takes w and bias, and the Base of the columns to come, for the
+	// RunLoaded calls until the next Load or Run: an evaluation loads the
+	// layer once for all its chunks. The layer keeps what it needs of w
+	// and bias; changing them after Load does not change RunLoaded's.
+	Load(w blas64.General, base float64, bias []float64)
+	// RunLoaded is Run with the w and bias of the last Load, for columns
+	// whose Base is the loaded one (it panics otherwise, or before any
+	// Load).
+	RunLoaded(a blas64.General, in *SparseCols)
 }
 
 // sparseBlock is how many outputs the sparse layer computes per pass over
@@ -93,17 +105,34 @@ type sparseLayer struct {
 	fma       bool      // Fast's fused loop (sparseRows48), not gonum's axpy
 	wt        []float64 // block b, input j, output k of the block: wt[(b nIn + j) sparseBlock + k]
 	init      []float64 // Base W 1 + bias, padded to whole blocks
+	base      float64   // the Base that init is for
+	loaded    bool
 	acc       [sparseBlock]float64
 }
 
 func (p *sparseLayer) Run(a, w blas64.General, in *SparseCols, bias []float64) {
-	cols := in.Cols()
-	if w.Rows != p.nOut || w.Cols != p.nIn || in.Rows != p.nIn || a.Rows != p.nOut || a.Cols != cols {
+	p.Load(w, in.Base, bias)
+	p.RunLoaded(a, in)
+}
+
+func (p *sparseLayer) Load(w blas64.General, base float64, bias []float64) {
+	if w.Rows != p.nOut || w.Cols != p.nIn || bias != nil && len(bias) != p.nOut {
 		panic("models: sparse layer: dimension mismatch")
 	}
-	checkSparse(in)
 	transposeBlocks(p.wt, w, sparseBlock)
-	baseInit(p.init, w, in.Base, bias)
+	baseInit(p.init, w, base, bias)
+	p.base, p.loaded = base, true
+}
+
+func (p *sparseLayer) RunLoaded(a blas64.General, in *SparseCols) {
+	cols := in.Cols()
+	if in.Rows != p.nIn || a.Rows != p.nOut || a.Cols != cols {
+		panic("models: sparse layer: dimension mismatch")
+	}
+	if !p.loaded || math.Float64bits(in.Base) != math.Float64bits(p.base) {
+		panic("models: sparse layer: columns of another base than the loaded one")
+	}
+	checkSparse(in)
 	nIn := p.nIn
 	for b := 0; b*sparseBlock < p.nOut; b++ {
 		wb := p.wt[b*nIn*sparseBlock : (b+1)*nIn*sparseBlock]

@@ -153,6 +153,25 @@ func sparseAffine(t *testing.T, k models.Kernels) {
 			if err := within("a", a.RawMatrix().Data, want.RawMatrix().Data, 1e-12); err != nil {
 				t.Errorf("%v bias %v: %v", c, bias != nil, err)
 			}
+			// Load, then RunLoaded: Run's bits, with w and bias as Load
+			// took them (both changed after it).
+			layer.Load(w.RawMatrix(), base, bias)
+			w0 := w.At(0, 0)
+			w.Set(0, 0, w0+1)
+			var b0 float64
+			if bias != nil {
+				b0 = bias[0]
+				bias[0] = b0 + 1
+			}
+			loaded := mat.NewDense(c.nOut, c.cols, nil)
+			layer.RunLoaded(loaded.RawMatrix(), sx)
+			w.Set(0, 0, w0)
+			if bias != nil {
+				bias[0] = b0
+			}
+			if !mat.Equal(loaded, a) {
+				t.Errorf("%v bias %v: Load then RunLoaded differs from Run", c, bias != nil)
+			}
 		}
 	}
 }

@@ -313,6 +313,7 @@ func newEvaluator(k models.Kernels, net *models.Network, p models.Params, autoen
 func (e *evaluator) error(ctx context.Context, s part) (float64, error) {
 	var wrong int
 	var sse float64
+	e.fw.LoadSparse(e.net, s.shift) // the first layer once for all chunks (fillSparse's base)
 	for start := 0; start < s.n; start += evalChunk {
 		if err := ctx.Err(); err != nil {
 			return math.NaN(), err
@@ -322,7 +323,7 @@ func (e *evaluator) error(ctx context.Context, s part) (float64, error) {
 			e.idx[j] = start + min(j, c-1) // a short last chunk repeats its last image
 		}
 		s.fillSparse(&e.sx, e.idx)
-		out := e.fw.RunSparse(e.net, &e.sx)
+		out := e.fw.RunSparseLoaded(e.net, &e.sx)
 		if e.autoencoder {
 			s.fillColumns(e.x, e.idx)
 			// Summed by pixel, then by chunk, then over chunks: a plain

@@ -1,0 +1,9 @@
+//go:build !amd64
+
+package linalg
+
+const haveGemmAVX2 = false
+
+func gemm10x4(c *float64, ldc int, a *float64, rs, ls int, b *float64, ldb, k, strips int) {
+	panic("linalg: no AVX2 loop on this architecture")
+}
