@@ -1,6 +1,7 @@
 package models
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -138,5 +139,26 @@ func BenchmarkSparseAffineMNIST(b *testing.B) {
 	l := Fast{}.NewSparseAffine(784, 1000)
 	for b.Loop() {
 		l.Run(a.RawMatrix(), w.RawMatrix(), in, nil)
+	}
+}
+
+// TestFastUpdateBitwise: Fast's UpdateTo gives Reference's bits, for one
+// example (the AVX2 pass, rows with tails of 0 to 15 entries) and for the
+// cases it leaves to Reference (minibatches, decay 1, short rows).
+func TestFastUpdateBitwise(t *testing.T) {
+	if !haveFMA {
+		t.Skip("no AVX2 on this CPU: Fast's UpdateTo is Reference's")
+	}
+	rng := rand.New(rand.NewPCG(8, 5))
+	for _, sh := range [][3]int{{1000, 784, 1}, {10, 1000, 1}, {7, 15, 1}, {20, 33, 1}, {3, 47, 1}, {30, 40, 5}} {
+		nOut, nIn, cols := sh[0], sh[1], sh[2]
+		for _, decay := range []float64{1 - 1e-9, 1, 0.5} {
+			w := mattest.Rand(rng, nOut, nIn, 0.1)
+			d, in := mattest.Rand(rng, nOut, cols, 1), mattest.Rand(rng, nIn, cols, 1)
+			got, want := mat.DenseCopyOf(w), mat.DenseCopyOf(w)
+			Fast{}.UpdateTo(got.RawMatrix(), decay, 1e-3, d.RawMatrix(), in.RawMatrix())
+			Reference{}.UpdateTo(want.RawMatrix(), decay, 1e-3, d.RawMatrix(), in.RawMatrix())
+			sameBits(t, fmt.Sprintf("UpdateTo %dx%d, %d columns, decay %v", nOut, nIn, cols, decay), got.RawMatrix().Data, want.RawMatrix().Data)
+		}
 	}
 }

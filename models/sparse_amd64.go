@@ -20,3 +20,9 @@ func diRx32FMA(rx, bt *float64, btStride int, ry *float64, nOut, blocks int, dt 
 //
 //go:noescape
 func dot16FMA(a, b *float64, groups int) float64
+
+// decayRowAVX2 is in decay_amd64.s: Fast.UpdateTo's pass over a row, with
+// decayRowTo's bits; it checks no bounds.
+//
+//go:noescape
+func decayRowAVX2(row, h *float64, groups int, decay, a float64)

@@ -16,3 +16,7 @@ func diRx32FMA(rx, bt *float64, btStride int, ry *float64, nOut, blocks int, dt 
 func dot16FMA(a, b *float64, groups int) float64 {
 	panic("models: no FMA loop on this architecture")
 }
+
+func decayRowAVX2(row, h *float64, groups int, decay, a float64) {
+	panic("models: no AVX2 loop on this architecture")
+}
