@@ -8,6 +8,7 @@ import (
 
 	"dinv/models/internal/mattest"
 
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -76,9 +77,10 @@ func TestFastLoopsBitwise(t *testing.T) {
 		w := mattest.Rand(rng, nOut, nIn, 0.05)
 		var in SparseCols
 		in.Reset(nIn, -0.42)
-		for range 5 {
+		const cols = 37 // two groups of 16 and a short one, with an empty column
+		for c := range cols {
 			for j := range nIn {
-				if rng.IntN(5) == 0 {
+				if c != 20 && rng.IntN(5) == 0 {
 					in.Add(j, rng.NormFloat64())
 				}
 			}
@@ -86,7 +88,7 @@ func TestFastLoopsBitwise(t *testing.T) {
 		}
 		bias := fill(nOut, 1)
 		run := func() []float64 {
-			a := mat.NewDense(nOut, 5, nil)
+			a := mat.NewDense(nOut, cols, nil)
 			Fast{}.NewSparseAffine(nIn, nOut).Run(a.RawMatrix(), w.RawMatrix(), &in, bias)
 			return a.RawMatrix().Data
 		}
@@ -94,6 +96,20 @@ func TestFastLoopsBitwise(t *testing.T) {
 		withAsm(true, func() { a = run() })
 		withAsm(false, func() { g = run() })
 		sameBits(t, "sparse layer", a, g)
+		// Column by column, as sparseRows48 sums: from Base W 1 + bias, a
+		// fused multiply-add per entry in the order of the rows.
+		col := make([]float64, nOut*cols)
+		for i := range nOut {
+			row := w.RawMatrix().Data[i*nIn : (i+1)*nIn]
+			for c := range cols {
+				s := float64(in.Base*floats.Sum(row)) + bias[i]
+				for k := in.Ptr[c]; k < in.Ptr[c+1]; k++ {
+					s = math.FMA(in.Val[k], row[in.Idx[k]], s)
+				}
+				col[i*cols+c] = s
+			}
+		}
+		sameBits(t, "sparse layer against column by column", a, col)
 	}
 	for _, sh := range [][2]int{{1000, 10}, {45, 3}, {20, 10}} {
 		nIn, nOut := sh[0], sh[1]
