@@ -8,8 +8,10 @@ import (
 )
 
 // gemmAsm reports whether Gemm may take gemm10x4, the AVX2 loop: the CPU
-// has AVX2 and DINV_KERNELS is not "go" (as for models.Fast's loops).
-var gemmAsm = haveGemmAVX2 && os.Getenv("DINV_KERNELS") != "go"
+// has AVX2, DINV_KERNELS is not "go" (as for models.Fast's loops), and
+// gonum is the BLAS (with the openblas build tag, whose bits are OpenBLAS's,
+// every product stays OpenBLAS's).
+var gemmAsm = haveGemmAVX2 && BLAS == "gonum" && os.Getenv("DINV_KERNELS") != "go"
 
 // gemmFast computes c = op(a) b on gemm10x4 and reports true, or reports
 // false and leaves c alone, for the products whose bits it gives exactly

@@ -52,21 +52,26 @@ func (Fast) NewDILoop(r Rule, nIn, nOut, maxBatch int) DILoop {
 // and FMA, and DINV_KERNELS is not "go".
 var useAsm = haveFMA && os.Getenv("DINV_KERNELS") != "go"
 
-// KernelsName names the kernels k runs on, for a run's header line:
-// "avx2-fma" for Fast with its assembly loops, "go" for
+// KernelsName names the kernels k runs on, for a run's header line and
+// the runs table: "avx2-fma" for Fast with its assembly loops, "go" for
 // Fast with their pure-Go twins (the same numbers), "reference" for
-// Reference and "custom" for any other implementation.
+// Reference and "custom" for any other implementation; with "+openblas"
+// when the build routes gonum's BLAS to OpenBLAS (linalg.BLAS).
 func KernelsName(k Kernels) string {
+	name := "custom"
 	switch kernelsOr(k).(type) {
 	case Fast:
+		name = "go"
 		if useAsm {
-			return "avx2-fma"
+			name = "avx2-fma"
 		}
-		return "go"
 	case Reference:
-		return "reference"
+		name = "reference"
 	}
-	return "custom"
+	if linalg.BLAS != "gonum" {
+		name += "+" + linalg.BLAS
+	}
+	return name
 }
 
 // UpdateTo is Reference's, bit for bit: for one example, the pass of
