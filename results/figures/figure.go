@@ -80,6 +80,7 @@ var paramAxis = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 type Panel struct {
 	Title string
 	Area  vg.Rectangle // where the data are drawn, in points from the figure's bottom-left corner
+	LogY  bool         // the y axis is logarithmic
 }
 
 // New draws the figure of a results folder's runs and curves. Options that
@@ -265,7 +266,8 @@ func (f *Figure) Panels() []Panel {
 	l := f.layout(draw.Canvas{Rectangle: vg.Rectangle{Max: vg.Point{X: f.Width, Y: f.Height}}})
 	out := make([]Panel, len(f.plots))
 	for i, p := range f.plots {
-		out[i] = Panel{Title: p.Title.Text, Area: p.DataCanvas(l.panels[i]).Rectangle}
+		_, logY := p.Y.Tick.Marker.(logTicks)
+		out[i] = Panel{Title: p.Title.Text, Area: p.DataCanvas(l.panels[i]).Rectangle, LogY: logY}
 	}
 	return out
 }

@@ -251,3 +251,31 @@ func TestTicks(t *testing.T) {
 		}
 	}
 }
+
+// TestFig4LogAxes: Fig. 4's panels have log y axes, the classifier's error
+// (in percent) as the autoencoder's reconstruction error.
+func TestFig4LogAxes(t *testing.T) {
+	for _, exp := range []string{"mnist_classification", "mnist_autoencoder"} {
+		var f fixture
+		for _, m := range []string{"train_error", "test_error"} {
+			r, c := cellOf("a", "BP", "BP", 0, "ok", m, 0.9, 0.1, 0.02)
+			r.Experiment, c.Experiment = exp, exp
+			f.add(r, c)
+		}
+		run, curve := f.runs[0], f.curves[0]
+		curve.Points = append(curve.Points, f.curves[1].Points...)
+		fig, err := New([]results.Run{run}, []results.Curve{curve}, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := fig.Panels()
+		if fig.Kind != Fig4 || len(p) != 2 {
+			t.Fatalf("%s: figure %s with %d panels, want fig4 with 2", exp, fig.Kind, len(p))
+		}
+		for _, q := range p {
+			if !q.LogY {
+				t.Errorf("%s: panel %q has a linear y axis, want a log one", exp, q.Title)
+			}
+		}
+	}
+}

@@ -130,7 +130,9 @@ func fig4(cells []*cell, groups []*group, autoencoder bool) []*panel {
 		if autoencoder {
 			p.title, p.yLabel, p.logY = set+" reconstruction error", "mean squared error", true
 		} else {
-			p.title, p.yLabel = set+" error", set+" error (%)"
+			// A log axis: the error falls from 90% to 1-2%, and the rules
+			// differ in the last decade, which a linear axis flattens.
+			p.title, p.yLabel, p.logY = set+" error", set+" error (%)", true
 			v.y = func(_ *cell, v float64) float64 { return 100 * v }
 		}
 		p.add(groups, nil, v)
