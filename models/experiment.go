@@ -59,6 +59,9 @@ type Env struct {
 	// loops (nil: Reference). Another implementation may change the last
 	// digits of the numbers, as much as dinv/models/kerneltest allows.
 	Kernels Kernels
+	// Spare holds the run's idle job slots, which a cell may borrow for
+	// goroutines of its own (nil: none; see Spare).
+	Spare *Spare
 }
 
 // Definition is an experiment as its package registers it (see Register):

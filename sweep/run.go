@@ -13,6 +13,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -116,6 +117,14 @@ func Run(ctx context.Context, p *Plan, opt Options) (Summary, error) {
 	longestFirst(todo)
 	cnt := &counts{total: len(todo)}
 	rep := newReporter(opt.Stderr, cnt, opt.TTY, opt.Interval)
+	// Job slots that no cell will use (fewer cells than jobs, or none left
+	// to start) are lent to the cells running (models.Spare): an MNIST
+	// evaluation shares its chunks among them.
+	spare := &models.Spare{}
+	spare.Give(opt.Jobs - len(todo))
+	opt.Env.Spare = spare
+	var waiting atomic.Int64 // cells not started yet
+	waiting.Store(int64(len(todo)))
 	w := &worker{p: p, opt: opt, rep: rep, cnt: cnt}
 	g := new(errgroup.Group)
 	g.SetLimit(opt.Jobs)
@@ -125,7 +134,11 @@ func Run(ctx context.Context, p *Plan, opt Options) (Summary, error) {
 		}
 		c := &todo[i]
 		g.Go(func() error {
+			waiting.Add(-1)
 			w.run(ctx, c)
+			if waiting.Load() == 0 && ctx.Err() == nil {
+				spare.Give(1) // no cell will start in this slot
+			}
 			return nil
 		})
 	}

@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -406,5 +407,47 @@ func TestRunsRecordKernels(t *testing.T) {
 	}
 	if !slices.Equal(started, wantOrder) {
 		t.Errorf("cells started in the order %v, want %v", started, wantOrder)
+	}
+}
+
+// spareSeen records, per seed, the free spare slots a cell of the
+// sweep_test_spare experiment saw when it ran.
+var spareSeen sync.Map
+
+func init() {
+	models.Register(models.Definition{Name: "sweep_test_spare", Doc: "a test experiment: records the spare slots it sees",
+		Defaults: func() models.Params {
+			p := models.BaseParams()
+			p.Sizes, p.Eta = []int{2, 1}, 0.1
+			return p
+		},
+		Run: func(_ context.Context, env models.Env, _ models.Params, _ models.Model, seed uint64, _ models.Recorder) (models.Result, error) {
+			spareSeen.Store(seed, env.Spare.Free())
+			return models.Result{Status: models.OK}, nil
+		}})
+}
+
+// TestSpareSlots: a run with fewer cells than jobs lends the idle slots to
+// its cells (models.Env.Spare); with as many cells as jobs there are none
+// while every cell is to start.
+func TestSpareSlots(t *testing.T) {
+	for _, tc := range []struct {
+		jobs  int
+		seeds string
+		want  map[uint64]int
+	}{
+		{4, "[7]", map[uint64]int{7: 3}},
+		{2, "[1, 2]", map[uint64]int{1: 0, 2: 0}},
+	} {
+		spareSeen.Clear()
+		p := plan(t, "spare.yaml", "sweep: s\nexperiment: sweep_test_spare\nseeds: "+tc.seeds+"\nmodels:\n  - {name: BP, model_type: BP}\n")
+		if s, err := runSweep(t, p, Options{Jobs: tc.jobs}); err != nil || s.OK != len(tc.want) {
+			t.Fatalf("jobs %d: %+v %v", tc.jobs, s, err)
+		}
+		for seed, want := range tc.want {
+			if got, _ := spareSeen.Load(seed); got != want {
+				t.Errorf("jobs %d, seed %d: the cell saw %v spare slots, want %d", tc.jobs, seed, got, want)
+			}
+		}
 	}
 }

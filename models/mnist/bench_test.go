@@ -37,11 +37,23 @@ func BenchmarkEvaluate(b *testing.B) {
 		if autoencoder {
 			test.scale, test.shift = 1.0/255, 0
 		}
-		ev := newEvaluator(nil, net, p, autoencoder)
+		ev := newEvaluator(models.Env{}, net, p, autoencoder)
 		b.Run(name+"/sparse", func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				if _, err := ev.error(context.Background(), test); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		// With one spare job slot: the evaluation's chunks on two
+		// goroutines (the same result).
+		spare := &models.Spare{}
+		spare.Give(1)
+		evSpare := newEvaluator(models.Env{Spare: spare}, net, p, autoencoder)
+		b.Run(name+"/sparse-spare1", func(b *testing.B) {
+			for b.Loop() {
+				if _, err := evSpare.error(context.Background(), test); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -51,10 +63,10 @@ func BenchmarkEvaluate(b *testing.B) {
 			for b.Loop() {
 				for start := 0; start < test.n; start += evalChunk {
 					for j := range evalChunk {
-						ev.idx[j] = start + j
+						ev.work[0].idx[j] = start + j
 					}
-					test.fillColumns(ev.x, ev.idx)
-					fw.Run(net, ev.x)
+					test.fillColumns(ev.work[0].x, ev.work[0].idx)
+					fw.Run(net, ev.work[0].x)
 				}
 			}
 		})

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"sync"
+	"sync/atomic"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -231,7 +233,7 @@ func run(ctx context.Context, env models.Env, p models.Params, m models.Model, s
 		}
 		return x, y
 	}
-	ev := newEvaluator(env.Kernels, net, p, autoencoder)
+	ev := newEvaluator(env, net, p, autoencoder)
 	eval := func(k int) (float64, float64, bool, error) {
 		trainErr, testErr, finite := math.NaN(), math.NaN(), true
 		for l, ly := range net.Layers {
@@ -288,75 +290,159 @@ func pixelStats(s part) (mean, std float64) {
 
 // evaluator evaluates a network on a whole set in chunks of columns, with
 // buffers reused between evaluations. The first layer's product visits
-// only the nonzero pixels (about a fifth of them).
+// only the nonzero pixels (about a fifth of them). With spare job slots
+// (models.Env.Spare) the chunks are shared among goroutines, each with
+// buffers of its own; every chunk's result is kept apart and the results
+// are added in the order of the chunks, so the error does not depend on
+// how many goroutines there were.
 type evaluator struct {
 	net         *models.Network
 	autoencoder bool
-	fw          *models.Forward
-	x           *mat.Dense // the dense chunk, for the autoencoder's error
-	sx          models.SparseCols
-	idx         []int
+	k           models.Kernels
+	sizes       []int
+	spare       *models.Spare
+	work        []*evalWork // [0] the cell's own; the helpers' made when first used
+	wrong       []int       // per chunk
+	sse         []float64   // per chunk
+	errs        []error     // per helper
+	panics      []any       // per helper
 }
 
-func newEvaluator(k models.Kernels, net *models.Network, p models.Params, autoencoder bool) *evaluator {
-	e := &evaluator{net: net, autoencoder: autoencoder,
-		fw: models.NewSparseForward(k, p.Sizes, evalChunk), x: mat.NewDense(mnistio.ImageSize, evalChunk, nil),
+// maxHelpers bounds the goroutines an evaluation adds from spare slots;
+// each holds about 30 MB of buffers.
+const maxHelpers = 7
+
+// evalWork is one goroutine's buffers: the activations of a chunk, the
+// chunk as dense (the autoencoder's error) and as sparse columns.
+type evalWork struct {
+	fw  *models.Forward
+	x   *mat.Dense
+	sx  models.SparseCols
+	idx []int
+}
+
+func newEvaluator(env models.Env, net *models.Network, p models.Params, autoencoder bool) *evaluator {
+	return &evaluator{net: net, autoencoder: autoencoder, k: env.Kernels, sizes: p.Sizes, spare: env.Spare,
+		work: []*evalWork{newEvalWork(env.Kernels, p.Sizes)}}
+}
+
+func newEvalWork(k models.Kernels, sizes []int) *evalWork {
+	w := &evalWork{fw: models.NewSparseForward(k, sizes, evalChunk), x: mat.NewDense(mnistio.ImageSize, evalChunk, nil),
 		idx: make([]int, evalChunk)}
-	e.sx.Ptr = make([]int, 0, evalChunk+1)
-	e.sx.Idx = make([]int32, 0, evalChunk*mnistio.ImageSize)
-	e.sx.Val = make([]float64, 0, evalChunk*mnistio.ImageSize)
-	return e
+	w.sx.Ptr = make([]int, 0, evalChunk+1)
+	w.sx.Idx = make([]int32, 0, evalChunk*mnistio.ImageSize)
+	w.sx.Val = make([]float64, 0, evalChunk*mnistio.ImageSize)
+	return w
 }
 
 // error returns the classification error (fraction wrong) or the mean
 // squared reconstruction error of the first s.n images of s.
 func (e *evaluator) error(ctx context.Context, s part) (float64, error) {
-	var wrong int
-	var sse float64
-	e.fw.LoadSparse(e.net, s.shift) // the first layer once for all chunks (fillSparse's base)
-	for start := 0; start < s.n; start += evalChunk {
-		if err := ctx.Err(); err != nil {
-			return math.NaN(), err
-		}
-		c := min(evalChunk, s.n-start)
-		for j := range evalChunk {
-			e.idx[j] = start + min(j, c-1) // a short last chunk repeats its last image
-		}
-		s.fillSparse(&e.sx, e.idx)
-		out := e.fw.RunSparseLoaded(e.net, &e.sx)
-		if e.autoencoder {
-			s.fillColumns(e.x, e.idx)
-			// Summed by pixel, then by chunk, then over chunks: a plain
-			// running sum of millions of squares rounds a thousand times
-			// more (1e-11 relative on the test set).
-			o, xr := out.RawMatrix(), e.x.RawMatrix()
-			var chunk float64
-			for i := range o.Rows {
-				var row float64
-				for j := range c {
-					d := xr.Data[i*xr.Stride+j] - o.Data[i*o.Stride+j]
-					row += d * d
-				}
-				chunk += row
+	chunks := (s.n + evalChunk - 1) / evalChunk
+	if cap(e.wrong) < chunks {
+		e.wrong, e.sse = make([]int, chunks), make([]float64, chunks)
+	}
+	wrong, sse := e.wrong[:chunks], e.sse[:chunks]
+	helpers := e.spare.Take(min(maxHelpers, chunks-1))
+	defer e.spare.Give(helpers)
+	for len(e.work) < 1+helpers {
+		e.work = append(e.work, newEvalWork(e.k, e.sizes))
+	}
+	var next atomic.Int64
+	run := func(w *evalWork) error {
+		w.fw.LoadSparse(e.net, s.shift) // the first layer once for all chunks (fillSparse's base)
+		for {
+			c := int(next.Add(1)) - 1
+			if c >= chunks {
+				return nil
 			}
-			sse += chunk
-			continue
-		}
-		a := e.fw.PreActivation(len(e.net.Layers) - 1).RawMatrix() // argmax of the pre-activation
-		for j := range c {
-			best, arg := math.Inf(-1), -1
-			for i := range a.Rows {
-				if v := a.Data[i*a.Stride+j]; v > best {
-					best, arg = v, i
-				}
+			if err := ctx.Err(); err != nil {
+				return err
 			}
-			if arg != int(s.set.Labels[start+j]) {
-				wrong++
+			wrong[c], sse[c] = e.chunk(w, s, c*evalChunk)
+		}
+	}
+	var err error
+	if helpers == 0 {
+		err = run(e.work[0])
+	} else {
+		if len(e.errs) < 1+helpers {
+			e.errs, e.panics = make([]error, 1+maxHelpers), make([]any, 1+maxHelpers)
+		}
+		var wg sync.WaitGroup
+		for i := 1; i <= helpers; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() { e.panics[i] = recover() }()
+				e.errs[i] = run(e.work[i])
+			}()
+		}
+		func() {
+			defer wg.Wait() // also when run panics: no helper outlives the evaluation
+			err = run(e.work[0])
+		}()
+		for i := 1; i <= helpers; i++ {
+			if p := e.panics[i]; p != nil {
+				e.panics[i] = nil
+				panic(p) // on the cell's goroutine, where a panic fails the cell
+			}
+			if err == nil {
+				err = e.errs[i]
 			}
 		}
+	}
+	if err != nil {
+		return math.NaN(), err
+	}
+	var nWrong int
+	var total float64
+	for c := range chunks { // in the order of the chunks, as one goroutine adds them
+		nWrong += wrong[c]
+		total += sse[c]
 	}
 	if e.autoencoder {
-		return sse / float64(s.n*mnistio.ImageSize), nil
+		return total / float64(s.n*mnistio.ImageSize), nil
 	}
-	return float64(wrong) / float64(s.n), nil
+	return float64(nWrong) / float64(s.n), nil
+}
+
+// chunk evaluates the chunk of images from start on w: the number wrong,
+// or the sum of squared reconstruction errors.
+func (e *evaluator) chunk(w *evalWork, s part, start int) (wrong int, sse float64) {
+	c := min(evalChunk, s.n-start)
+	for j := range evalChunk {
+		w.idx[j] = start + min(j, c-1) // a short last chunk repeats its last image
+	}
+	s.fillSparse(&w.sx, w.idx)
+	out := w.fw.RunSparseLoaded(e.net, &w.sx)
+	if e.autoencoder {
+		s.fillColumns(w.x, w.idx)
+		// Summed by pixel, then by chunk, then over chunks: a plain
+		// running sum of millions of squares rounds a thousand times
+		// more (1e-11 relative on the test set).
+		o, xr := out.RawMatrix(), w.x.RawMatrix()
+		for i := range o.Rows {
+			var row float64
+			for j := range c {
+				d := xr.Data[i*xr.Stride+j] - o.Data[i*o.Stride+j]
+				row += d * d
+			}
+			sse += row
+		}
+		return 0, sse
+	}
+	a := w.fw.PreActivation(len(e.net.Layers) - 1).RawMatrix() // argmax of the pre-activation
+	for j := range c {
+		best, arg := math.Inf(-1), -1
+		for i := range a.Rows {
+			if v := a.Data[i*a.Stride+j]; v > best {
+				best, arg = v, i
+			}
+		}
+		if arg != int(s.set.Labels[start+j]) {
+			wrong++
+		}
+	}
+	return wrong, 0
 }

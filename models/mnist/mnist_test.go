@@ -3,6 +3,7 @@ package mnist
 import (
 	"context"
 	"errors"
+	"math"
 	"runtime"
 	"sync/atomic"
 	"testing"
@@ -121,5 +122,47 @@ func TestCancelInsideLongComputations(t *testing.T) {
 		}
 		t.Logf("%s %v: returned %v and its goroutine ended %v after the cancellation", tc.exp, tc.m.Kind,
 			late.Round(time.Millisecond), ended.Round(time.Millisecond))
+	}
+}
+
+// TestEvaluationSpareSlots: with spare job slots the evaluation shares its
+// chunks among goroutines, and the curves are bit for bit those of one
+// goroutine, for the classifier and the autoencoder, with short last
+// chunks; the slots are all given back.
+func TestEvaluationSpareSlots(t *testing.T) {
+	mnisttest.Require(t)
+	for _, name := range []string{"mnist_classification", "mnist_autoencoder"} {
+		exp, _ := models.LookupExperiment(name)
+		p := exp.Defaults()
+		p.Epochs, p.TrainSize, p.TestSize, p.EvalEvery, p.DiagEvery = 1, 2500, 1300, 1000, 1000
+		if name == "mnist_autoencoder" { // 25 minibatches, 3 evaluations
+			p.EvalEvery, p.Eta = 10, 2e-5
+		}
+		m := models.Model{Name: "BP", Kind: models.BP}
+		run := func(env models.Env) curvetest.Curves {
+			s := curvetest.Curves{}
+			if _, err := exp.Run(context.Background(), env, p, m, 1, s); err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			return s
+		}
+		one := run(models.Env{})
+		spare := &models.Spare{}
+		spare.Give(3)
+		three := run(models.Env{Spare: spare})
+		if spare.Free() != 3 {
+			t.Errorf("%s: %d spare slots after the run, want the 3 given", name, spare.Free())
+		}
+		for _, metric := range []string{models.MetricTrainError, models.MetricTestError} {
+			a, b := one[metric][0], three[metric][0]
+			if len(a) < 2 || len(a) != len(b) {
+				t.Fatalf("%s %s: %d and %d points", name, metric, len(a), len(b))
+			}
+			for step, v := range a {
+				if w, ok := b[step]; !ok || math.Float64bits(v) != math.Float64bits(w) {
+					t.Fatalf("%s %s at step %d: %v with one goroutine, %v with four", name, metric, step, v, w)
+				}
+			}
+		}
 	}
 }

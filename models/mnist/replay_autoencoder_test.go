@@ -112,7 +112,7 @@ func replayAutoencoder(ctx context.Context, train, test part, p models.Params, m
 		train.fillColumns(x, order[k*batch:(k+1)*batch])
 		return x, x
 	}
-	ev := newEvaluator(nil, net, p, true)
+	ev := newEvaluator(models.Env{}, net, p, true)
 	out := &autoencoderReplayed{}
 	eval := func(k int) (float64, float64, bool, error) {
 		if (k+1)%10 != 0 {

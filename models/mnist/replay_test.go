@@ -119,7 +119,7 @@ func replayClassifier(ctx context.Context, train, test part, p models.Params, m 
 		y.Set(int(train.set.Labels[i]), 0, 1)
 		return x, y
 	}
-	ev := newEvaluator(nil, net, p, false)
+	ev := newEvaluator(models.Env{}, net, p, false)
 	out := &replayed{}
 	eval := func(k int) (float64, float64, bool, error) {
 		te, err := ev.error(ctx, test)
