@@ -75,25 +75,25 @@ func KernelsName(k Kernels) string {
 }
 
 // UpdateTo is Reference's, bit for bit: for one example, the pass of
-// decay and rank-one update over each row runs in AVX2 (decayRowAVX2,
-// decayRowTo's multiplies and add, sixteen at a time) where the CPU has
-// it; otherwise, and for minibatches, Reference's.
+// decay and rank-one update over each row runs in AVX2 (decayRowFast)
+// where the CPU has it; otherwise, and for minibatches, Reference's.
 func (f Fast) UpdateTo(w blas64.General, decay, eta float64, d, in blas64.General) {
-	if !useAsm || d.Cols != 1 || in.Stride != 1 || decay == 1 || w.Cols < 16 {
+	if !useAsm || d.Cols != 1 || in.Stride != 1 {
 		f.Reference.UpdateTo(w, decay, eta, d, in)
 		return
 	}
-	if in.Rows != w.Cols || d.Rows != w.Rows {
-		panic("models: UpdateTo: dimension mismatch")
-	}
-	h := in.Data[:in.Rows]
-	groups := w.Cols / 16
-	for i := range w.Rows {
-		a := eta * d.Data[i*d.Stride]
-		row := w.Data[i*w.Stride : i*w.Stride+w.Cols]
+	updateOne(w, decay, eta, d, in, decayRowFast)
+}
+
+// decayRowFast is decayRowTo with its multiplies and add sixteen at a time
+// in AVX2 (decayRowAVX2), the tail of the row in decayRowTo: the same bits.
+func decayRowFast(row []float64, decay, a float64, h []float64) {
+	groups := len(row) / 16
+	if groups > 0 {
+		_ = h[len(row)-1]
 		decayRowAVX2(&row[0], &h[0], groups, decay, a)
-		if t := 16 * groups; t < len(row) {
-			decayRowTo(row[t:], decay, a, h[t:len(row)])
-		}
+	}
+	if t := 16 * groups; t < len(row) {
+		decayRowTo(row[t:], decay, a, h[t:len(row)])
 	}
 }

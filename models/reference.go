@@ -37,17 +37,7 @@ func (Reference) AffineTo(a, w, in blas64.General, bias []float64) {
 func (Reference) UpdateTo(w blas64.General, decay, eta float64, d, in blas64.General) {
 	switch {
 	case d.Cols == 1 && in.Stride == 1:
-		// One example: decay and the rank-one update in a single pass over W.
-		h := in.Data[:in.Rows]
-		for i := range w.Rows {
-			a := eta * d.Data[i*d.Stride]
-			row := w.Data[i*w.Stride : i*w.Stride+w.Cols]
-			if decay == 1 {
-				floats.AddScaled(row, a, h)
-				continue
-			}
-			decayRowTo(row, decay, a, h[:len(row)])
-		}
+		updateOne(w, decay, eta, d, in, decayRowTo)
 	default:
 		if decay != 1 {
 			for i := range w.Rows {
@@ -55,6 +45,23 @@ func (Reference) UpdateTo(w blas64.General, decay, eta float64, d, in blas64.Gen
 			}
 		}
 		linalg.Gemm(blas.NoTrans, blas.Trans, eta, d, in, 1, w)
+	}
+}
+
+// updateOne is UpdateTo for one example (d one column, in contiguous):
+// decay and the rank-one update in a single pass over W, each row by
+// decayRow (row[j] = row[j]*decay + a*h[j]), or by gonum's axpy when
+// decay is 1.
+func updateOne(w blas64.General, decay, eta float64, d, in blas64.General, decayRow func(row []float64, decay, a float64, h []float64)) {
+	h := in.Data[:in.Rows]
+	for i := range w.Rows {
+		a := eta * d.Data[i*d.Stride]
+		row := w.Data[i*w.Stride : i*w.Stride+w.Cols]
+		if decay == 1 {
+			floats.AddScaled(row, a, h)
+			continue
+		}
+		decayRow(row, decay, a, h[:len(row)])
 	}
 }
 
