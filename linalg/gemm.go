@@ -21,9 +21,10 @@ func gemmSerial(m, n int) bool { return ((m+63)/64)*((n+63)/64) < 4 }
 // which Gemm avoids by splitting the output into strips. A product with one
 // output column is done as a matrix-vector product, and so is each row of a
 // product with few output columns and a long inner dimension. Where the
-// CPU has AVX2, the products of gemmFast run on its loop, with gonum's bits.
+// CPU has AVX2, the products of gemmFast and gemmNTFast run on their loops,
+// with gonum's bits.
 func Gemm(tA, tB blas.Transpose, alpha float64, a, b blas64.General, beta float64, c blas64.General) {
-	if gemmFast(tA, tB, alpha, a, b, beta, c) {
+	if gemmFast(tA, tB, alpha, a, b, beta, c) || gemmNTFast(tA, tB, alpha, a, b, beta, c) {
 		return
 	}
 	if c.Cols == 1 && tB == blas.NoTrans {

@@ -73,3 +73,49 @@ func hasZero(a blas64.General) bool {
 	}
 	return false
 }
+
+// gemmNTFast computes c = beta c + alpha a bᵀ on gemmNT6x2 and reports
+// true, or reports false and leaves c alone. gonum's Dgemm gives each
+// entry of a bᵀ as c[i,j] += alpha * DotUnitary(a row i, b row j), after
+// scaling c by beta, and gemmNT6x2 does the same operations in the same
+// order for six rows of a and two of b at once, so every product it takes
+// has Dgemm's bits, infinities and NaN included. The rows past the last
+// whole six and the column past the last whole two go to Gemm's other
+// paths (whose strips keep Dgemm serial, its dots whole), with c already
+// scaled. A zero alpha, an empty inner dimension and fewer than six
+// rows or two columns are left to Dgemm.
+func gemmNTFast(tA, tB blas.Transpose, alpha float64, a, b blas64.General, beta float64, c blas64.General) bool {
+	m, n, k := c.Rows, c.Cols, a.Cols
+	if !gemmAsm || tA != blas.NoTrans || tB == blas.NoTrans || alpha == 0 || k == 0 || m < 6 || n < 2 ||
+		a.Rows != m || b.Rows != n || b.Cols != k {
+		return false
+	}
+	_ = a.Data[(a.Rows-1)*a.Stride+a.Cols-1]
+	_ = b.Data[(b.Rows-1)*b.Stride+b.Cols-1]
+	_ = c.Data[(c.Rows-1)*c.Stride+c.Cols-1]
+	if beta != 1 {
+		for i := range m {
+			row := c.Data[i*c.Stride : i*c.Stride+n]
+			if beta == 0 {
+				clear(row)
+				continue
+			}
+			for j := range row {
+				row[j] *= beta
+			}
+		}
+	}
+	pairs, whole := n/2, m/6*6
+	for i := 0; i < whole; i += 6 {
+		gemmNT6x2(&c.Data[i*c.Stride], c.Stride, &a.Data[i*a.Stride], a.Stride, &b.Data[0], b.Stride, k, alpha, pairs)
+	}
+	if whole < m {
+		rest := blas64.General{Rows: m - whole, Cols: n, Stride: c.Stride, Data: c.Data[whole*c.Stride:]}
+		Gemm(tA, tB, alpha, rowsOf(a, tA, whole, m-whole), b, 1, rest)
+	}
+	if 2*pairs < n {
+		last := blas64.General{Rows: whole, Cols: 1, Stride: c.Stride, Data: c.Data[2*pairs:]}
+		Gemm(tA, tB, alpha, rowsOf(a, tA, 0, whole), colsOf(b, tB, 2*pairs, 1), 1, last)
+	}
+	return true
+}
