@@ -34,6 +34,7 @@ type runCmd struct {
 	out, shard, data string
 	jobs, maxCells   int
 	resolved         bool
+	checkpointEvery  time.Duration
 }
 
 func (c *runCmd) flags(fs *flag.FlagSet) {
@@ -43,6 +44,9 @@ func (c *runCmd) flags(fs *flag.FlagSet) {
 	maxCellsFlag(fs, &c.maxCells)
 	fs.BoolVar(&c.resolved, "resolved", false, "CONFIG is a results folder's sweep.yaml, unchanged since dinv wrote it: "+
 		"run it as the configuration it was resolved from, whose sha256 its header records (as dinv slurm's tasks do)")
+	fs.DurationVar(&c.checkpointEvery, "checkpoint-every", sweep.DefaultCheckpointEvery,
+		"write each running cell's state to DIR/checkpoints every `DURATION` (and when stopped by a signal), "+
+			"so that an interrupted cell continues where it was; 0 writes none")
 	fs.StringVar(&c.data, "data", "", "MNIST data `DIR` (default: the config's data_dir, ./data, then the Go module cache)")
 }
 
@@ -53,6 +57,9 @@ func (c *runCmd) run(ctx context.Context, _ *flag.FlagSet, cfg string, stdout, s
 	}
 	if c.jobs < 1 {
 		return &usageError{fmt.Sprintf("-jobs must be at least 1, got %d", c.jobs)}
+	}
+	if c.checkpointEvery < 0 {
+		return &usageError{fmt.Sprintf("-checkpoint-every must not be negative, got %v", c.checkpointEvery)}
 	}
 	p, err := loadPlan(cfg, c.maxCells, c.resolved, stderr)
 	if err != nil {
@@ -66,6 +73,7 @@ func (c *runCmd) run(ctx context.Context, _ *flag.FlagSet, cfg string, stdout, s
 	opt := sweep.Options{
 		Dir: dir, Jobs: c.jobs, Shard: k, Shards: n, Env: env, Stderr: stderr,
 		TTY: isTerminal(stderr), Version: toolVersion(), Commit: gitCommit(ctx),
+		CheckpointEvery: c.checkpointEvery, Drain: drainOf(ctx),
 	}
 	s, err := sweep.Run(ctx, p, opt)
 	if err == nil || errors.Is(err, sweep.ErrCellsFailed) || errors.Is(err, sweep.ErrInterrupted) && s.OK+s.Diverged+s.Skipped > 0 {

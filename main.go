@@ -15,6 +15,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 
 	"dinv/config"
@@ -24,10 +25,54 @@ import (
 func main() {
 	// SIGHUP too: a closed terminal or a dropped ssh session stops a run as
 	// Ctrl-C does, with finished cells kept.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	ctx, cancel := context.WithCancel(context.Background())
+	st := &stopper{cancel: cancel, drain: make(chan struct{})}
+	go st.watch(sigs, os.Stderr)
+	err := run(context.WithValue(ctx, stopperKey{}, st), os.Args[1:], os.Stdout, os.Stderr)
+	signal.Stop(sigs)
+	cancel()
 	os.Exit(exitCode(err, os.Stderr))
+}
+
+// stopper turns signals into stops. A command that can stop gently (run:
+// its cells write a checkpoint first) asks for drain; the first signal then
+// closes it, and a second one cancels the context. Otherwise the first
+// signal cancels it.
+type stopper struct {
+	cancel context.CancelFunc
+	drain  chan struct{}
+	mu     sync.Mutex
+	gentle bool
+}
+
+type stopperKey struct{}
+
+// drainOf returns the channel that the first signal closes, and makes that
+// signal stop gently; nil when ctx has no stopper (a test's run).
+func drainOf(ctx context.Context) <-chan struct{} {
+	st, _ := ctx.Value(stopperKey{}).(*stopper)
+	if st == nil {
+		return nil
+	}
+	st.mu.Lock()
+	st.gentle = true
+	st.mu.Unlock()
+	return st.drain
+}
+
+func (st *stopper) watch(sigs <-chan os.Signal, stderr io.Writer) {
+	<-sigs
+	st.mu.Lock()
+	gentle := st.gentle
+	st.mu.Unlock()
+	if gentle {
+		fmt.Fprintln(stderr, "dinv: stopping; the cells in flight write a checkpoint first (signal again to stop at once)")
+		close(st.drain)
+		<-sigs
+	}
+	st.cancel()
 }
 
 // commands are dinv's sub-commands, in the order the usage lists them.

@@ -28,6 +28,10 @@ func TestMain(m *testing.M) {
 		if n := os.Getenv("DINV_TEST_STOP_AFTER"); n != "" {
 			stopAfter(n)
 		}
+		if os.Getenv("DINV_TEST_TELL_CHECKPOINTS") == "1" {
+			pipe := os.NewFile(3, "checkpoint pipe")
+			sweep.TestHookCheckpointed = func(id string) { fmt.Fprintln(pipe, id) }
+		}
 		main()
 	}
 	os.Exit(m.Run())

@@ -62,6 +62,15 @@ type Env struct {
 	// Spare holds the run's idle job slots, which a cell may borrow for
 	// goroutines of its own (nil: none; see Spare).
 	Spare *Spare
+	// Checkpoints save the run's state now and then and give the state an
+	// earlier run of the cell saved (nil: none; see Checkpoints).
+	Checkpoints Checkpoints
+}
+
+// TrainOptions returns the options of a trainer that runs in env: its
+// kernels and checkpoints.
+func (e Env) TrainOptions() TrainOptions {
+	return TrainOptions{Kernels: e.Kernels, Checkpoints: e.Checkpoints}
 }
 
 // Definition is an experiment as its package registers it (see Register):
@@ -88,6 +97,9 @@ type Definition struct {
 	// on a goroutine of its own and must return soon after ctx ends.
 	// NewRun and Trainer.Train do the part every experiment shares.
 	Run func(ctx context.Context, env Env, p Params, m Model, seed uint64, rec Recorder) (Result, error)
+	// Steps returns the number of steps a run with parameters p takes
+	// (nil: unknown): the progress line and status count them.
+	Steps func(p Params) int
 	// Numerics is the version of the experiment's own numerics, part of
 	// its cells' ids: bump it when a change of the experiment's code
 	// alters the numbers its cells produce (a different summation order of
@@ -110,6 +122,15 @@ func (e *Experiment) Numerics() int { return e.def.Numerics }
 
 // Defaults returns the paper's parameters for the experiment.
 func (e *Experiment) Defaults() Params { return e.def.Defaults() }
+
+// Steps returns the number of steps a run with parameters p takes, or 0
+// when the experiment does not say.
+func (e *Experiment) Steps(p Params) int {
+	if e.def.Steps == nil {
+		return 0
+	}
+	return e.def.Steps(p)
+}
 
 // Figure returns the name of the paper figure that draws the experiment's
 // results (see Definition.Figure).
@@ -177,7 +198,11 @@ const (
 )
 
 // Rand returns the generator of stream s of seed.
-func (s Stream) Rand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, uint64(s))) }
+func (s Stream) Rand(seed uint64) *rand.Rand { return rand.New(s.PCG(seed)) }
+
+// PCG returns the source of stream s of seed, whose state a checkpoint
+// can hold.
+func (s Stream) PCG(seed uint64) *rand.PCG { return rand.NewPCG(seed, uint64(s)) }
 
 // Run trains model m on the experiment with parameters p and the given seed,
 // reporting recorded points to rec. It stops within a second of ctx's

@@ -109,6 +109,9 @@ type TrainOptions struct {
 	// Kernels compute the forward pass, the weight update and the DI and
 	// SDI loops; nil means Reference.
 	Kernels Kernels
+	// Checkpoints save the trainer's state between steps and give the
+	// state it continues from (nil: none; see Checkpoints).
+	Checkpoints Checkpoints
 }
 
 // Trainer trains one model on one network: it owns every buffer of the
@@ -122,7 +125,12 @@ type Trainer struct {
 	m    Model
 	spec trainSpec
 	k    Kernels
+	src  *rand.PCG  // rng's source, for checkpoints
 	rng  *rand.Rand // feedback and SSA restarts
+
+	ckpt    Checkpoints
+	resumed *State          // the checkpoint the run continues from, or nil
+	kept    map[string]Kept // the experiment's own state (Keep)
 
 	fb    []*mat.Dense   // fb[l]: feedback of layer l (nIn x nOut), nil if unused
 	props []*Propagator  // props[l] carries delta[l] to delta[l-1]
@@ -147,13 +155,15 @@ type Trainer struct {
 // (as Experiment.Check accepts them). It draws the feedback matrices from
 // net's weights with rng, which also draws the stability optimiser's fresh
 // starts. When that fails (optim feedback that cannot be made stable, or
-// ctx's end) the trainer is returned with the error, for Failed.
-func NewTrainer(ctx context.Context, net *Network, p Params, m Model, opt TrainOptions, rng *rand.Rand) (*Trainer, error) {
+// ctx's end) the trainer is returned with the error, for Failed. When
+// opt.Checkpoints give a state to resume from, the weights, feedback and
+// stream are that state's instead (and no feedback is drawn).
+func NewTrainer(ctx context.Context, net *Network, p Params, m Model, opt TrainOptions, src *rand.PCG) (*Trainer, error) {
 	spec := p.spec(m, opt)
 	L := len(net.Layers)
 	sizes := net.Sizes()
 	k := kernelsOr(opt.Kernels)
-	t := &Trainer{net: net, m: m, spec: spec, k: k, rng: rng,
+	t := &Trainer{net: net, m: m, spec: spec, k: k, src: src, rng: rand.New(src), ckpt: opt.Checkpoints,
 		fb: make([]*mat.Dense, L), props: make([]*Propagator, L),
 		stab: make([]*linalg.Stability, L), opt: make([]*linalg.Optimizer, L),
 		ndi: make([]*Propagator, L), pbp: make([]*Propagator, L),
@@ -219,6 +229,11 @@ func NewTrainer(ctx context.Context, net *Network, p Params, m Model, opt TrainO
 	if t.sdi != nil {
 		t.sdi.SetStop(&t.stop)
 	}
+	if t.ckpt != nil {
+		if st := t.ckpt.Resume(); st != nil {
+			return t, t.restore(st)
+		}
+	}
 	// On failure the trainer is still returned, for its SSA counts.
 	return t, t.initFeedback(ctx)
 }
@@ -235,7 +250,7 @@ func NewRun(ctx context.Context, p Params, m Model, seed uint64, spec NetSpec, o
 	} else {
 		net.InitUniform(StreamInit.Rand(seed), p.InitScale, p.BiasInit)
 	}
-	t, err := NewTrainer(ctx, net, p, m, opt, StreamFeedback.Rand(seed))
+	t, err := NewTrainer(ctx, net, p, m, opt, StreamFeedback.PCG(seed))
 	return net, t, err
 }
 
@@ -263,9 +278,22 @@ func (t *Trainer) Train(ctx context.Context, steps int, rec Recorder,
 	// this flag, so that the work stops soon after ctx ends.
 	defer context.AfterFunc(ctx, func() { t.stop.Store(true) })()
 	diag := t.spec.diagEvery > 0 && t.m.Kind.Info().Diagnostics
-	for k := range steps {
+	k0 := 0
+	if t.resumed != nil {
+		k0, res = t.resumed.Step, t.resumed.Result
+	}
+	for k := k0; k < steps; k++ {
 		if err := ctx.Err(); err != nil {
 			return res, err
+		}
+		if t.ckpt != nil && t.ckpt.Due() {
+			st, err := t.State(k, res)
+			if err == nil {
+				err = t.ckpt.Save(st)
+			}
+			if err != nil {
+				return res, fmt.Errorf("checkpoint at step %d: %w", k, err)
+			}
 		}
 		x, y := next(k)
 		update := !(t.spec.skipFirst && k == 0)

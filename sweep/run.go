@@ -42,7 +42,19 @@ type Options struct {
 	Interval time.Duration // between plain progress lines (0: 10 s)
 	Version  string        // tool version for the runs table
 	Commit   string        // git commit for the runs table
+	// CheckpointEvery is the cadence of the cells' checkpoints (see
+	// checkpointer); 0 writes none (an earlier checkpoint is still
+	// resumed from). Negative means the default, DefaultCheckpointEvery.
+	CheckpointEvery time.Duration
+	// Drain, when closed, stops the run gently: no cell starts any more,
+	// and the cells in flight write a checkpoint and stop (as soon as
+	// they are between two steps); Run then returns ErrInterrupted.
+	// Cancelling ctx stops them at once instead.
+	Drain <-chan struct{}
 }
+
+// DefaultCheckpointEvery is the cadence of checkpoints unless set.
+const DefaultCheckpointEvery = 10 * time.Minute
 
 // Summary counts the cells of one Run.
 type Summary struct {
@@ -72,6 +84,9 @@ func Run(ctx context.Context, p *Plan, opt Options) (Summary, error) {
 	if opt.Interval <= 0 {
 		opt.Interval = 10 * time.Second
 	}
+	if opt.CheckpointEvery < 0 {
+		opt.CheckpointEvery = DefaultCheckpointEvery
+	}
 	if err := makeFolders(opt.Dir); err != nil {
 		return Summary{}, err
 	}
@@ -91,6 +106,7 @@ func Run(ctx context.Context, p *Plan, opt Options) (Summary, error) {
 
 	cells := p.Shard(opt.Shard, opt.Shards)
 	done, warnings := scan(opt.Dir, cells)
+	warnings = append(warnings, scanCheckpoints(opt.Dir, p.Cells, cells)...)
 	for _, w := range warnings {
 		fmt.Fprintln(opt.Stderr, "warning:", w)
 	}
@@ -100,6 +116,7 @@ func Run(ctx context.Context, p *Plan, opt Options) (Summary, error) {
 		switch st := done[c.ID]; {
 		case st.Finished():
 			s.Skipped++
+			os.Remove(checkpointPath(opt.Dir, c.ID)) // left by a run killed as it finished
 		case st == results.StatusFailed:
 			s.Retried++
 			todo = append(todo, c)
@@ -126,15 +143,33 @@ func Run(ctx context.Context, p *Plan, opt Options) (Summary, error) {
 	var waiting atomic.Int64 // cells not started yet
 	waiting.Store(int64(len(todo)))
 	w := &worker{p: p, opt: opt, rep: rep, cnt: cnt}
+	// startCtx ends when no cell may start any more: at ctx's end, or when
+	// the run drains.
+	startCtx, stopStarting := context.WithCancel(ctx)
+	defer stopStarting()
+	ranAll := make(chan struct{})
+	var drained atomic.Bool
+	go func() {
+		select {
+		case <-opt.Drain:
+			drained.Store(true)
+			stopStarting()
+			w.live.drain()
+		case <-ranAll:
+		}
+	}()
 	g := new(errgroup.Group)
 	g.SetLimit(opt.Jobs)
 	for i := range todo {
-		if ctx.Err() != nil {
+		if startCtx.Err() != nil {
 			break
 		}
 		c := &todo[i]
 		g.Go(func() error {
 			waiting.Add(-1)
+			if startCtx.Err() != nil {
+				return nil
+			}
 			w.run(ctx, c)
 			if waiting.Load() == 0 && ctx.Err() == nil {
 				spare.Give(1) // no cell will start in this slot
@@ -143,6 +178,7 @@ func Run(ctx context.Context, p *Plan, opt Options) (Summary, error) {
 		})
 	}
 	g.Wait()
+	close(ranAll)
 	rep.close()
 
 	s.OK = int(cnt.done.Load() - cnt.failed.Load() - cnt.diverged.Load())
@@ -153,7 +189,7 @@ func Run(ctx context.Context, p *Plan, opt Options) (Summary, error) {
 		p.Config.Sweep, shard, s.OK, s.Diverged, s.Failed, s.Skipped, s.Pending,
 		time.Since(rep.start).Round(time.Millisecond))
 	switch {
-	case ctx.Err() != nil && s.Pending > 0:
+	case (ctx.Err() != nil || drained.Load()) && s.Pending > 0:
 		return s, ErrInterrupted
 	case s.Failed > 0:
 		return s, ErrCellsFailed
@@ -198,7 +234,7 @@ func Prepare(p *Plan, dir string, warn io.Writer) error {
 }
 
 func makeFolders(dir string) error {
-	for _, d := range []string{dir, filepath.Join(dir, "runs"), filepath.Join(dir, "curves")} {
+	for _, d := range []string{dir, filepath.Join(dir, "runs"), filepath.Join(dir, "curves"), filepath.Join(dir, "checkpoints")} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return err
 		}
@@ -361,10 +397,11 @@ func quarantine(dir, path string) string {
 
 // worker runs cells and writes their results.
 type worker struct {
-	p   *Plan
-	opt Options
-	rep *reporter
-	cnt *counts
+	p    *Plan
+	opt  Options
+	rep  *reporter
+	cnt  *counts
+	live liveCells
 }
 
 // run trains one cell and writes its files. A panic or error is the cell's
@@ -372,12 +409,26 @@ type worker struct {
 func (w *worker) run(ctx context.Context, c *Cell) {
 	w.cnt.running.Add(1)
 	defer w.cnt.running.Add(-1)
-	started := time.Now()
 	curve := results.Curve{CellKey: c.Key(w.p.Config.Sweep)}
-	res, err := w.train(ctx, c, &curve)
-	if err != nil && ctx.Err() != nil {
-		return // interrupted: the cell stays pending
+	cellCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	cp := w.checkpointer(c, &curve, cancel)
+	w.live.add(cp)
+	cp.start()
+	res, err := w.train(cellCtx, c, cp, &curve)
+	if cp.resume != nil && errors.Is(err, models.ErrCheckpoint) && cellCtx.Err() == nil {
+		// A checkpoint that reads but does not fit the run: set it
+		// aside and start again from zero.
+		w.rep.logf("warning: cell %s: %v; %s moved to %s, the cell starts from zero", c.ID, err, cp.path, quarantine(w.opt.Dir, cp.path))
+		cp.resume, cp.started, cp.before, cp.this, curve.Points = nil, time.Now().UTC(), 0, time.Now(), nil
+		res, err = w.train(cellCtx, c, cp, &curve)
 	}
+	w.live.remove(cp)
+	cp.close()
+	if err != nil && cellCtx.Err() != nil {
+		return // interrupted: the cell stays pending, its checkpoint kept
+	}
+	started := cp.started
 	finished := time.Now()
 	run := results.Run{
 		CellKey:         curve.CellKey,
@@ -386,7 +437,7 @@ func (w *worker) run(ctx context.Context, c *Cell) {
 		Steps:           int64(res.Steps),
 		FinalTrainError: res.FinalTrainError,
 		FinalTestError:  res.FinalTestError,
-		WallSeconds:     finished.Sub(started).Seconds(),
+		WallSeconds:     (cp.before + finished.Sub(cp.this)).Seconds(),
 		SSARuns:         int64(res.SSARuns),
 		StartedAt:       started.UTC(),
 		FinishedAt:      finished.UTC(),
@@ -440,6 +491,7 @@ func (w *worker) run(ctx context.Context, c *Cell) {
 	case results.StatusDiverged:
 		w.cnt.diverged.Add(1)
 	}
+	os.Remove(cp.path) // the cell is recorded: its checkpoint is done with
 	w.cnt.done.Add(1)
 	w.rep.cellDone()
 	if TestHookWritten != nil {
@@ -448,7 +500,7 @@ func (w *worker) run(ctx context.Context, c *Cell) {
 }
 
 // train runs the experiment, turning a panic into an error with its stack.
-func (w *worker) train(ctx context.Context, c *Cell, curve *results.Curve) (res models.Result, err error) {
+func (w *worker) train(ctx context.Context, c *Cell, cp *checkpointer, curve *results.Curve) (res models.Result, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
@@ -462,7 +514,9 @@ func (w *worker) train(ctx context.Context, c *Cell, curve *results.Curve) (res 
 		return res, err
 	}
 	rec := recorder{curve: curve}
-	return exp.Run(ctx, w.opt.Env, c.Def.Params, c.Def.Model(c.Model), c.Def.Seed, &rec)
+	env := w.opt.Env
+	env.Checkpoints = cp
+	return exp.Run(ctx, env, c.Def.Params, c.Def.Model(c.Model), c.Def.Seed, &rec)
 }
 
 // writeCurve writes a curves file; tests replace it to fail writes.

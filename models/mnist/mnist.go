@@ -36,6 +36,7 @@ func init() {
 		},
 		Check:     check(false),
 		Footprint: footprint,
+		Steps:     steps,
 		Numerics:  numerics,
 	})
 	models.Register(models.Definition{
@@ -62,6 +63,7 @@ func init() {
 		},
 		Check:     check(true),
 		Footprint: footprint,
+		Steps:     steps,
 		Numerics:  numerics,
 	})
 }
@@ -74,6 +76,18 @@ func init() {
 // change on the golden curves; the autoencoder's errors and DI's weights
 // moved in their last digits.
 const numerics = 1
+
+// steps is the number of steps of a run: epochs of whole batches.
+func steps(p models.Params) int {
+	n := mnistio.NumTrain
+	if p.TrainSize > 0 {
+		n = min(n, p.TrainSize)
+	}
+	if p.BatchSize < 1 {
+		return 0
+	}
+	return p.Epochs * (n / p.BatchSize)
+}
 
 // check: the network must fit MNIST's images and labels (or images, for
 // the autoencoder), and the sets are MNIST's.
@@ -202,7 +216,7 @@ func run(ctx context.Context, env models.Env, p models.Params, m models.Model, s
 		tr[(L-1)/2] = models.Linear
 	}
 	spec := models.NetSpec{Sizes: p.Sizes, Transfers: tr, Bias: p.Bias, Softmax: !autoencoder}
-	net, t, err := models.NewRun(ctx, p, m, seed, spec, models.TrainOptions{Kernels: env.Kernels})
+	net, t, err := models.NewRun(ctx, p, m, seed, spec, env.TrainOptions())
 	if err != nil {
 		return t.Failed(), err
 	}
@@ -213,15 +227,17 @@ func run(ctx context.Context, env models.Env, p models.Params, m models.Model, s
 		return t.Failed(), fmt.Errorf("batch_size %d exceeds the %d training images", bs, train.n)
 	}
 	steps := p.Epochs * perEpoch
-	order := models.StreamOrder.Rand(seed)
-	var perm []int
+	order := models.NewOrder(models.StreamOrder, seed, train.n)
+	if err := t.Keep("order", order); err != nil {
+		return t.Failed(), err
+	}
 	x := mat.NewDense(mnistio.ImageSize, bs, nil)
 	y := mat.NewDense(p.Sizes[L], bs, nil)
 	next := func(k int) (*mat.Dense, *mat.Dense) {
 		if k%perEpoch == 0 {
-			perm = order.Perm(train.n) // a fresh order each epoch
+			order.Next() // a fresh order each epoch
 		}
-		idx := perm[(k%perEpoch)*bs : (k%perEpoch+1)*bs]
+		idx := order.Current()[(k%perEpoch)*bs : (k%perEpoch+1)*bs]
 		train.fillColumns(x, idx)
 		if autoencoder {
 			y.Copy(x)

@@ -92,7 +92,7 @@ func replayAutoencoder(ctx context.Context, train, test part, p models.Params, m
 	order := r.Permutation(train.n)
 
 	p.EvalEvery = 1 // eval keeps every 10th
-	tr, err := models.NewTrainer(ctx, net, p, m, models.TrainOptions{}, rand.New(rand.NewPCG(0, 0)))
+	tr, err := models.NewTrainer(ctx, net, p, m, models.TrainOptions{}, rand.NewPCG(0, 0))
 	if err != nil {
 		return nil, err
 	}

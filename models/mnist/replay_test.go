@@ -98,7 +98,7 @@ func replayClassifier(ctx context.Context, train, test part, p models.Params, m 
 	net := models.NewNetwork(spec)
 	net.Layers[0].W.Copy(w0)
 	net.Layers[1].W.Copy(w1)
-	tr, err := models.NewTrainer(ctx, net, p, m, models.TrainOptions{}, rand.New(rand.NewPCG(0, 0)))
+	tr, err := models.NewTrainer(ctx, net, p, m, models.TrainOptions{}, rand.NewPCG(0, 0))
 	if err != nil {
 		return nil, err
 	}

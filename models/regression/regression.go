@@ -30,6 +30,7 @@ func init() {
 		Run:       runLinear,
 		Check:     check,
 		Footprint: footprint,
+		Steps:     func(p models.Params) int { return p.NumIters },
 	})
 	models.Register(models.Definition{
 		Name:   "nonlinear_regression",
@@ -50,6 +51,7 @@ func init() {
 		Run:       runNonlinear,
 		Check:     check,
 		Footprint: footprint,
+		Steps:     func(p models.Params) int { return p.NumIters },
 	})
 }
 
@@ -97,7 +99,9 @@ func runLinear(ctx context.Context, env models.Env, p models.Params, m models.Mo
 	s.Mul(x, x.T())
 
 	spec := models.NetSpec{Sizes: p.Sizes, Transfers: make([]models.Transfer, len(p.Sizes)-1), Bias: p.Bias}
-	net, t, err := models.NewRun(ctx, p, m, seed, spec, models.TrainOptions{DiagPBP: true, Kernels: env.Kernels})
+	opt := env.TrainOptions()
+	opt.DiagPBP = true
+	net, t, err := models.NewRun(ctx, p, m, seed, spec, opt)
 	if err != nil {
 		return t.Failed(), err
 	}
@@ -243,7 +247,7 @@ func runNonlinear(ctx context.Context, env models.Env, p models.Params, m models
 	fw := models.NewForward(models.Reference{}, p.Sizes, n)
 	y.Copy(fw.Run(teacher, x))
 
-	net, t, err := models.NewRun(ctx, p, m, seed, spec, models.TrainOptions{Kernels: env.Kernels})
+	net, t, err := models.NewRun(ctx, p, m, seed, spec, env.TrainOptions())
 	if err != nil {
 		return t.Failed(), err
 	}

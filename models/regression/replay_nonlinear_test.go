@@ -125,7 +125,7 @@ func replayNonlinear(d *originalNonlinearDraws, p models.Params, spec models.Net
 	if m.Feedback == models.Optim {
 		mInit.Feedback = models.NegTranspose
 	}
-	tr, err := models.NewTrainer(ctx, net, p, mInit, models.TrainOptions{}, rand.New(rand.NewPCG(0, 0)))
+	tr, err := models.NewTrainer(ctx, net, p, mInit, models.TrainOptions{}, rand.NewPCG(0, 0))
 	if err != nil {
 		return models.Result{}, err
 	}

@@ -85,7 +85,7 @@ func replayLinear(d *originalLinearDraws, p models.Params, m models.Model, rec m
 	net := models.NewNetwork(spec)
 	net.Layers[0].W.Copy(d.w0)
 	net.Layers[1].W.Copy(d.w1)
-	tr, err := models.NewTrainer(ctx, net, p, m, models.TrainOptions{DiagPBP: true}, rand.New(rand.NewPCG(0, 0)))
+	tr, err := models.NewTrainer(ctx, net, p, m, models.TrainOptions{DiagPBP: true}, rand.NewPCG(0, 0))
 	if err != nil {
 		return models.Result{}, err
 	}
