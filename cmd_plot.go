@@ -14,6 +14,7 @@ import (
 	"dinv/models"
 	"dinv/results"
 	"dinv/results/figures"
+	"dinv/sweep"
 )
 
 var plotCommand = &command{
@@ -27,12 +28,16 @@ var plotCommand = &command{
 	new: func() runner { return new(plotCmd) },
 }
 
-type plotCmd struct{ out, figure, metric, by string }
+type plotCmd struct {
+	out, figure, metric, by string
+	partial                 bool
+}
 
 func (c *plotCmd) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.out, "o", "", "output `FILE`: .png, .svg or .pdf (default DIR/figure.png)")
 	fs.StringVar(&c.figure, "figure", figures.Auto, "`NAME`: auto (fig3 or fig4, from the experiment), fig3, fig4 or metric")
 	fs.StringVar(&c.metric, "metric", models.MetricTrainError, "the metric `M` that -figure metric draws")
+	fs.BoolVar(&c.partial, "partial", false, "also draw the cells in flight, up to their last checkpoints")
 	fs.StringVar(&c.by, "by", "model", "one line per value of `AXIS` in -figure metric: "+strings.Join(figures.Axes, ", ")+", or an experiment parameter")
 }
 
@@ -70,6 +75,18 @@ func (c *plotCmd) run(_ context.Context, fs *flag.FlagSet, dir string, stdout, s
 		fmt.Fprintln(stderr, "dinv: skipping:", err)
 	}
 	curves = withCurves(runs, curves, dir, stderr)
+	if c.partial {
+		pr, pc, perrs := sweep.InFlightCurves(dir)
+		for _, err := range perrs {
+			fmt.Fprintln(stderr, "dinv: -partial: skipping:", err)
+		}
+		steps := make([]string, len(pr))
+		for i, r := range pr {
+			steps[i] = fmt.Sprintf("%s %s step %d", r.CellID, r.Model, r.Steps)
+		}
+		fmt.Fprintf(stderr, "dinv: -partial: %d cells in flight, up to their last checkpoints: %s\n", len(pr), strings.Join(steps, ", "))
+		runs, curves = append(runs, pr...), append(curves, pc...)
+	}
 	f, err := figures.New(runs, curves, figures.Options{Figure: figure, Metric: c.metric, By: c.by})
 	switch {
 	case errors.Is(err, figures.ErrMismatch) || errors.Is(err, figures.ErrNoMetric):

@@ -35,6 +35,8 @@ type runCmd struct {
 	jobs, maxCells   int
 	resolved         bool
 	checkpointEvery  time.Duration
+	requeue          int
+	saveWeights      bool
 }
 
 func (c *runCmd) flags(fs *flag.FlagSet) {
@@ -47,6 +49,10 @@ func (c *runCmd) flags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.checkpointEvery, "checkpoint-every", sweep.DefaultCheckpointEvery,
 		"write each running cell's state to DIR/checkpoints every `DURATION` (and when stopped by a signal), "+
 			"so that an interrupted cell continues where it was; 0 writes none")
+	fs.BoolVar(&c.saveWeights, "save-weights", false, "keep each finished cell's final weights, biases and feedback as DIR/weights/<cell_id>.npz "+
+		"(as save_weights: true in CONFIG does)")
+	fs.IntVar(&c.requeue, "requeue", 0, "in a Slurm task (as dinv slurm -requeue writes them): when a signal stopped the run with cells unfinished, "+
+		"requeue the task (scontrol requeue) unless Slurm restarted it `N` times already; 0: never")
 	fs.StringVar(&c.data, "data", "", "MNIST data `DIR` (default: the config's data_dir, ./data, then the Go module cache)")
 }
 
@@ -73,13 +79,43 @@ func (c *runCmd) run(ctx context.Context, _ *flag.FlagSet, cfg string, stdout, s
 	opt := sweep.Options{
 		Dir: dir, Jobs: c.jobs, Shard: k, Shards: n, Env: env, Stderr: stderr,
 		TTY: isTerminal(stderr), Version: toolVersion(), Commit: gitCommit(ctx),
-		CheckpointEvery: c.checkpointEvery, Drain: drainOf(ctx),
+		CheckpointEvery: c.checkpointEvery, Drain: drainOf(ctx), SaveWeights: c.saveWeights || p.Config.SaveWeights,
 	}
 	s, err := sweep.Run(ctx, p, opt)
+	if errors.Is(err, sweep.ErrInterrupted) && c.requeue > 0 {
+		requeue(ctx, c.requeue, stderr)
+	}
 	if err == nil || errors.Is(err, sweep.ErrCellsFailed) || errors.Is(err, sweep.ErrInterrupted) && s.OK+s.Diverged+s.Skipped > 0 {
 		fmt.Fprintf(stderr, "next: 'dinv status %[1]s', 'dinv summary %[1]s', 'dinv plot %[1]s'\n", dir)
 	}
 	return err
+}
+
+// requeue puts the Slurm task this run is back in the queue, unless Slurm
+// restarted it max times already; it says what it did on stderr. The
+// checkpoints are written: the task continues from them when it runs again.
+func requeue(ctx context.Context, max int, stderr io.Writer) {
+	job := os.Getenv("SLURM_JOB_ID")
+	if a, t := os.Getenv("SLURM_ARRAY_JOB_ID"), os.Getenv("SLURM_ARRAY_TASK_ID"); a != "" && t != "" {
+		job = a + "_" + t
+	}
+	if job == "" {
+		fmt.Fprintln(stderr, "-requeue: not in a Slurm job (no SLURM_JOB_ID): not requeued")
+		return
+	}
+	restarts, _ := strconv.Atoi(os.Getenv("SLURM_RESTART_COUNT"))
+	if restarts >= max {
+		fmt.Fprintf(stderr, "-requeue: task %s was restarted %d times, the most -requeue allows: not requeued; "+
+			"'dinv slurm -submit' with the same flags submits what is pending\n", job, restarts)
+		return
+	}
+	// The context may be cancelled by then (a second signal): requeue anyway.
+	out, err := exec.CommandContext(context.WithoutCancel(ctx), "scontrol", "requeue", job).CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(stderr, "-requeue: scontrol requeue %s: %v %s\n", job, err, strings.TrimSpace(string(out)))
+		return
+	}
+	fmt.Fprintf(stderr, "requeued task %s (restart %d of at most %d); it continues from its checkpoints\n", job, restarts+1, max)
 }
 
 func parseShard(s string) (k, n int, err error) {

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"dinv/sweep"
 )
@@ -27,7 +28,9 @@ var slurmCommand = &command{
 type slurmCmd struct {
 	out, partition, timeLimit, mem              string
 	perTask, maxArray, throttle, cpus, maxCells int
-	submit                                      bool
+	submit, requeue                             bool
+	maxRequeues                                 int
+	signalLead                                  time.Duration
 }
 
 func (c *slurmCmd) flags(fs *flag.FlagSet) {
@@ -40,6 +43,11 @@ func (c *slurmCmd) flags(fs *flag.FlagSet) {
 	fs.IntVar(&c.cpus, "cpus-per-task", 1, "`C` CPUs for each task, which runs that many cells at once")
 	fs.StringVar(&c.mem, "mem", "", "memory `M` of each task (sbatch --mem, e.g. 4G)")
 	fs.BoolVar(&c.submit, "submit", false, "submit with sbatch")
+	fs.DurationVar(&c.signalLead, "signal-lead", 2*time.Minute, "ask Slurm to signal each task `DURATION` before its time limit "+
+		"(sbatch --signal, in whole seconds; Slurm may signal up to a minute earlier), so that it checkpoints its cells in flight and exits; 0: no early signal")
+	fs.BoolVar(&c.requeue, "requeue", false, "a task that the signal stopped with cells unfinished requeues itself and continues from its checkpoints "+
+		"(sbatch --requeue; needs a cluster that allows requeueing)")
+	fs.IntVar(&c.maxRequeues, "max-requeues", 20, "with -requeue: requeue each task at most `N` times")
 	maxCellsFlag(fs, &c.maxCells)
 }
 
@@ -53,6 +61,10 @@ func (c *slurmCmd) run(ctx context.Context, fs *flag.FlagSet, cfg string, stdout
 		return &usageError{fmt.Sprintf("-max-array-size must be at least 1, got %d", c.maxArray)}
 	case c.throttle < 0:
 		return &usageError{fmt.Sprintf("-throttle must not be negative, got %d", c.throttle)}
+	case c.signalLead < 0:
+		return &usageError{fmt.Sprintf("-signal-lead must not be negative, got %v", c.signalLead)}
+	case c.maxRequeues < 1:
+		return &usageError{fmt.Sprintf("-max-requeues must be at least 1, got %d", c.maxRequeues)}
 	}
 	// What reaches an #SBATCH line must be Slurm syntax: a newline there
 	// would end the comment, and bash would run the rest of the value.
@@ -70,6 +82,10 @@ func (c *slurmCmd) run(ctx context.Context, fs *flag.FlagSet, cfg string, stdout
 		if err := f.check(f.value); err != nil {
 			return &usageError{"-" + f.name + ": " + err.Error()}
 		}
+	}
+	requeues := 0
+	if c.requeue {
+		requeues = c.maxRequeues
 	}
 	p, err := loadPlan(cfg, c.maxCells, false, stderr)
 	if err != nil {
@@ -95,6 +111,7 @@ func (c *slurmCmd) run(ctx context.Context, fs *flag.FlagSet, cfg string, stdout
 	}
 	a, err := sweep.NewSlurmArray(p, sweep.SlurmJob{
 		Name: name, Dir: dir, WorkDir: wd, CPUsPerTask: c.cpus, Partition: c.partition, Time: c.timeLimit, Mem: c.mem,
+		SignalLead: c.signalLead, Requeues: requeues,
 	}, c.perTask, stderr)
 	if err != nil {
 		return err

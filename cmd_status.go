@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"text/tabwriter"
+	"time"
 
 	"dinv/sweep"
 )
@@ -58,8 +59,56 @@ func (c *statusCmd) run(_ context.Context, _ *flag.FlagSet, dir string, stdout, 
 			fmt.Fprintf(stdout, "  %s  %s  seed %d: %s\n", f.CellID, f.Model, f.Seed, f.Message)
 		}
 	}
+	if len(s.InFlight) > 0 {
+		inFlight(stdout, s, statusNow())
+	}
 	for _, d := range s.Damaged {
 		fmt.Fprintln(stdout, "damaged:", d)
 	}
 	return nil
+}
+
+// statusNow is the clock that ages are told from; tests fix it.
+var statusNow = time.Now
+
+// inFlight lists the cells in flight: where they are, their last errors,
+// the age of their last checkpoint and of the progress file; a file that a
+// run no longer updates (none holds the folder) is marked as left.
+func inFlight(w io.Writer, s *sweep.Status, now time.Time) {
+	fmt.Fprintf(w, "\ncells in flight (as their runs last wrote, every progress interval):\n")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "cell\tmodel\tseed\tstep\ttrain_error\ttest_error\tcheckpoint\tupdated\thost")
+	for _, p := range s.InFlight {
+		step := fmt.Sprintf("%d", p.Step)
+		if p.Steps > 0 {
+			step = fmt.Sprintf("%d/%d (%.0f%%)", p.Step, p.Steps, 100*float64(p.Step)/float64(p.Steps))
+		}
+		ckpt := "none yet"
+		if !p.Checkpoint.IsZero() {
+			ckpt = age(now, p.Checkpoint) + " ago"
+		}
+		updated := age(now, p.Updated) + " ago"
+		if len(s.Running) == 0 {
+			updated += " (left: no run holds the folder)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n", p.CellID, p.Model, p.Seed, step,
+			maybe(p.TrainError), maybe(p.TestError), ckpt, updated, fmt.Sprintf("%s:%d", p.Host, p.PID))
+	}
+	tw.Flush()
+}
+
+// age is a duration rounded for reading: seconds under a minute, then minutes.
+func age(now, t time.Time) string {
+	d := max(0, now.Sub(t))
+	if d < time.Minute {
+		return d.Round(time.Second).String()
+	}
+	return d.Round(time.Minute).String()
+}
+
+func maybe(v *float64) string {
+	if v == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%.4g", *v)
 }

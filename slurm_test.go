@@ -76,6 +76,12 @@ var submitted = regexp.MustCompile(`submitted job (\d+): --array=(\S+)`)
 // waitJobs waits until squeue lists none of the jobs.
 func waitJobs(t *testing.T, out string) []string {
 	t.Helper()
+	return waitJobsFor(t, out, 3*time.Minute)
+}
+
+// waitJobsFor is waitJobs that waits up to limit.
+func waitJobsFor(t *testing.T, out string, limit time.Duration) []string {
+	t.Helper()
 	var ids, arrays []string
 	for _, m := range submitted.FindAllStringSubmatch(out, -1) {
 		ids = append(ids, m[1])
@@ -84,7 +90,7 @@ func waitJobs(t *testing.T, out string) []string {
 	if len(ids) == 0 {
 		t.Fatalf("nothing submitted:\n%s", out)
 	}
-	deadline := time.Now().Add(3 * time.Minute)
+	deadline := time.Now().Add(limit)
 	for time.Now().Before(deadline) {
 		q, err := exec.Command("squeue", "-h", "-j", strings.Join(ids, ",")).Output()
 		if err != nil || strings.TrimSpace(string(q)) == "" {
@@ -92,7 +98,7 @@ func waitJobs(t *testing.T, out string) []string {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	t.Fatalf("jobs %v still queued after 3 minutes", ids)
+	t.Fatalf("jobs %v still queued after %v", ids, limit)
 	return nil
 }
 
@@ -359,5 +365,65 @@ func TestSlurmScriptFlags(t *testing.T) {
 		if !strings.Contains(string(script), want) {
 			t.Errorf("script lacks %q:\n%s", want, script)
 		}
+	}
+}
+
+// longCell is one nonlinear regression cell of about three minutes of CPU
+// (500000 DI steps at about 3000 a second): three times the one-minute
+// time limit of TestSlurmRequeue's task.
+const longCell = `
+sweep: long
+experiment: nonlinear_regression
+seeds: [0]
+defaults: {eta: 0.01}
+params: {num_iters: 500000, eval_every: 1000, diag_every: 1000}
+models:
+  - {name: DI, model_type: DI, fback_type: neg-transpose, leak: 0.001}
+`
+
+// TestSlurmRequeue submits a cell that needs about three times its task's
+// time limit (one minute, Slurm's unit) with -requeue to a real Slurm
+// cluster: Slurm signals the task before each limit, the task checkpoints
+// the cell and requeues itself, each run continues from the checkpoint,
+// and the sweep finishes with the tables of a local run.
+func TestSlurmRequeue(t *testing.T) {
+	slurmCluster(t)
+	tmp := t.TempDir()
+	bin := filepath.Join(tmp, "dinv")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	cfg := filepath.Join(tmp, "long.yaml")
+	os.WriteFile(cfg, []byte(longCell), 0o644)
+	// The local run on the other core, while the task runs.
+	ref := filepath.Join(tmp, "ref")
+	local := exec.Command(bin, "run", "-jobs", "1", "-checkpoint-every", "0", "-out", ref, cfg)
+	var localOut strings.Builder
+	local.Stdout, local.Stderr = &localOut, &localOut
+	if err := local.Start(); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(tmp, "requeued")
+	out, err := exec.Command(bin, "slurm", "-submit", "-cells-per-task", "1", "-cpus-per-task", "1", "-time", "1",
+		"-signal-lead", "10s", "-requeue", "-out", dir, cfg).CombinedOutput()
+	if err != nil {
+		t.Fatalf("slurm -submit: %v\n%s", err, out)
+	}
+	waitJobsFor(t, string(out), 20*time.Minute)
+	if err := local.Wait(); err != nil {
+		t.Fatalf("local run: %v\n%s", err, localOut.String())
+	}
+	task := logs(dir)
+	if s := status(t, bin, dir); s.OK != 1 {
+		t.Fatalf("after the requeues: %+v\n%s", s, task)
+	}
+	requeued, continued := strings.Count(task, "requeued task "), strings.Count(task, "continues from its checkpoint at step")
+	t.Logf("requeued %d times, continued %d times", requeued, continued)
+	if requeued < 2 || continued < requeued {
+		t.Errorf("requeued %d times and continued from a checkpoint %d times, want 2 or more of each:\n%s", requeued, continued, task)
+	}
+	sameResults(t, ref, dir)
+	if left, _ := filepath.Glob(filepath.Join(dir, "checkpoints", "*")); len(left) > 0 {
+		t.Errorf("checkpoints left: %v", left)
 	}
 }

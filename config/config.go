@@ -31,6 +31,7 @@ type Config struct {
 	Experiment  *models.Experiment
 	Description string
 	DataDir     string // MNIST data folder; not part of any cell's identity
+	SaveWeights bool   // keep each finished cell's weights as DIR/weights/<id>.npz; not part of any cell's identity
 
 	Seeds    []uint64
 	Base     models.Params // the experiment's defaults with the sweep's params applied
@@ -187,7 +188,7 @@ func Parse(name string, src []byte) (*Config, error) {
 	return c, nil
 }
 
-var topKeys = []string{"sweep", "experiment", "description", "data_dir", "seeds", "params", "defaults", "models", "grid"}
+var topKeys = []string{"sweep", "experiment", "description", "data_dir", "save_weights", "seeds", "params", "defaults", "models", "grid"}
 
 // The keys of model entries and of defaults come from the cell vocabulary;
 // the grid takes any field's axis name.
@@ -269,6 +270,12 @@ func (r *reader) read(c *Config, root *yaml.Node) {
 			c.Description, _ = r.str(v, key)
 		case "data_dir":
 			c.DataDir, _ = r.str(v, key)
+		case "save_weights":
+			if v.Kind != yaml.ScalarNode || v.Tag != "!!bool" {
+				r.errorf(v.Line, key, "want true or false, got %s", describe(v))
+			} else {
+				c.SaveWeights = v.Value == "true"
+			}
 		case "seeds":
 			seeds = v
 		case "params":

@@ -14,6 +14,7 @@ import (
 type State struct {
 	Step   int    // steps done: the next step to run
 	Result Result // Train's result so far (steps, last recorded errors)
+	Sizes  []int  // the network's layer sizes, input first: W of layer l is Sizes[l+1] x Sizes[l], its B the transpose's shape
 
 	Weights  [][]float64 // each layer's W, row by row
 	Biases   [][]float64 // each layer's biases (nil for a layer without)
@@ -36,12 +37,16 @@ type Checkpoints interface {
 	// Resume returns the state to continue from, or nil to start from
 	// zero. It is asked once, when the trainer is made.
 	Resume() *State
-	// Due reports whether a checkpoint is wanted now; it is asked between
-	// every two steps, so it must be cheap.
-	Due() bool
+	// Due reports whether a checkpoint is wanted now, with steps the
+	// number of steps done (which the sweep shows as progress); it is
+	// asked before every step, so it must be cheap.
+	Due(steps int) bool
 	// Save keeps st; the run waits until it returns. st is the trainer's
 	// and valid only during the call.
 	Save(st *State) error
+	// Final receives the state of a run that trained to its end (or
+	// diverged): the final weights.
+	Final(st *State)
 }
 
 // Kept is the state of an experiment's own that a checkpoint holds
@@ -83,7 +88,7 @@ var ErrCheckpoint = fmt.Errorf("models: checkpoint does not fit the run")
 // State returns the trainer's state after steps steps, with res the
 // result so far (see State). Its slices are copies.
 func (t *Trainer) State(steps int, res Result) (*State, error) {
-	st := &State{Step: steps, Result: res, SSARuns: t.ssaRuns, SSARetries: t.ssaRetries}
+	st := &State{Step: steps, Result: res, Sizes: t.net.Sizes(), SSARuns: t.ssaRuns, SSARetries: t.ssaRetries}
 	for l, ly := range t.net.Layers {
 		st.Weights = append(st.Weights, slices.Clone(ly.W.RawMatrix().Data))
 		st.Biases = append(st.Biases, slices.Clone(ly.Bias))

@@ -274,6 +274,13 @@ func (t *Trainer) Train(ctx context.Context, steps int, rec Recorder,
 	eval func(k int) (train, test float64, finite bool, err error)) (res Result, err error) {
 	res = Result{FinalTrainError: math.NaN(), FinalTestError: math.NaN()}
 	defer func() { res.SSARuns, res.SSARetries = t.ssaRuns, t.ssaRetries }()
+	defer func() {
+		if err == nil && t.ckpt != nil {
+			if st, serr := t.State(res.Steps, res); serr == nil {
+				t.ckpt.Final(st)
+			}
+		}
+	}()
 	// A DI step on the autoencoder takes many seconds: its loops look at
 	// this flag, so that the work stops soon after ctx ends.
 	defer context.AfterFunc(ctx, func() { t.stop.Store(true) })()
@@ -286,7 +293,7 @@ func (t *Trainer) Train(ctx context.Context, steps int, rec Recorder,
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
-		if t.ckpt != nil && t.ckpt.Due() {
+		if t.ckpt != nil && t.ckpt.Due(k) {
 			st, err := t.State(k, res)
 			if err == nil {
 				err = t.ckpt.Save(st)

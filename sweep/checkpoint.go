@@ -5,11 +5,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/gob"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -148,6 +151,9 @@ func scanCheckpoints(dir string, all, mine []Cell) []string {
 		shard[c.ID] = true
 	}
 	var warnings []string
+	for id := range shard { // left by a run that was killed
+		os.Remove(progressPath(dir, id))
+	}
 	sub := filepath.Join(dir, "checkpoints")
 	ents, _ := os.ReadDir(sub)
 	for _, e := range ents {
@@ -181,8 +187,16 @@ type checkpointer struct {
 	steps   int
 	numer   string
 	resume  *models.State
+	last    *models.State // the final state (Final)
 	warn    func(format string, args ...any)
 	stop    context.CancelFunc // ends the cell's run after a final save
+
+	cnt  *counts      // the run's, for its progress line
+	step atomic.Int64 // steps done, as the run last said
+
+	model             string // for the progress file
+	seed              uint64
+	trainErr, testErr atomic.Uint64 // the last recorded errors' bits (0: none)
 
 	due, final atomic.Bool
 	timer      *time.Timer
@@ -194,7 +208,15 @@ type checkpointer struct {
 
 func (c *checkpointer) Resume() *models.State { return c.resume }
 
-func (c *checkpointer) Due() bool { return c.due.Load() }
+// Final keeps the final state, for the weights file.
+func (c *checkpointer) Final(st *models.State) { c.last = st }
+
+func (c *checkpointer) Due(steps int) bool {
+	if d := int64(steps) - c.step.Swap(int64(steps)); d != 0 && c.cnt != nil {
+		c.cnt.steps.Add(d)
+	}
+	return c.due.Load()
+}
 
 // Save writes the checkpoint; a write that fails is a warning, not the
 // cell's failure (the run goes on, and the next checkpoint may succeed).
@@ -258,7 +280,7 @@ func (w *worker) checkpointer(c *Cell, curve *results.Curve, stop context.Cancel
 	now := time.Now()
 	cp := &checkpointer{path: checkpointPath(w.opt.Dir, c.ID), id: c.ID, every: w.opt.CheckpointEvery,
 		curve: curve, started: now.UTC(), this: now, steps: plannedSteps(c), numer: numericsOf(c),
-		warn: w.rep.logf, stop: stop}
+		warn: w.rep.logf, stop: stop, cnt: w.cnt, model: c.Model, seed: c.Def.Seed}
 	f, err := readCheckpoint(cp.path, c)
 	switch {
 	case errors.Is(err, errNoCheckpoint):
@@ -267,6 +289,11 @@ func (w *worker) checkpointer(c *Cell, curve *results.Curve, stop context.Cancel
 	default:
 		cp.resume, cp.started, cp.before = &f.State, f.Started, f.Elapsed
 		curve.Points = f.Points
+		for _, pt := range f.Points {
+			cp.noted(pt.Metric, pt.Value)
+		}
+		cp.step.Store(int64(f.State.Step))
+		w.cnt.before.Add(int64(f.State.Step))
 		cp.lastSaved.Store(f.Saved.UnixNano())
 		w.rep.logf("cell %s (%s, seed %d) continues from its checkpoint at step %d of %d", c.ID, c.Model, c.Def.Seed, f.State.Step, f.Steps)
 	}
@@ -325,4 +352,96 @@ func (l *liveCells) stopOne(cp *checkpointer) {
 	} else {
 		cp.stop()
 	}
+}
+
+// CellProgress is where a cell in flight is, as its run last wrote it to
+// DIR/progress/<cell_id>.json (every progress interval): what status shows
+// of a sweep that runs elsewhere (a Slurm task, another machine).
+type CellProgress struct {
+	CellID     string    `json:"cell_id"`
+	Model      string    `json:"model"`
+	Seed       uint64    `json:"seed"`
+	Step       int       `json:"step"`  // steps done
+	Steps      int       `json:"steps"` // planned (0: unknown)
+	TrainError *float64  `json:"train_error"`
+	TestError  *float64  `json:"test_error"`
+	Checkpoint time.Time `json:"checkpoint"` // when its last checkpoint was written (zero: none)
+	Updated    time.Time `json:"updated"`
+	Host       string    `json:"host"`
+	PID        int       `json:"pid"`
+}
+
+// progressPath is where the progress of cell id goes.
+func progressPath(dir, id string) string { return filepath.Join(dir, "progress", id+".json") }
+
+// progress is the cell's CellProgress now.
+func (c *checkpointer) progress(model string, seed uint64, host string) CellProgress {
+	p := CellProgress{CellID: c.id, Model: model, Seed: seed, Step: int(c.step.Load()), Steps: c.steps,
+		Updated: time.Now().UTC(), Host: host, PID: os.Getpid()}
+	if ns := c.lastSaved.Load(); ns != 0 {
+		p.Checkpoint = time.Unix(0, ns).UTC()
+	}
+	if b := c.trainErr.Load(); b != 0 {
+		v := math.Float64frombits(b)
+		p.TrainError = &v
+	}
+	if b := c.testErr.Load(); b != 0 {
+		v := math.Float64frombits(b)
+		p.TestError = &v
+	}
+	return p
+}
+
+// noted keeps a recorded point's value when it is an error the progress
+// shows, as its bits: 0 means none, so a recorded +0 is kept as -0.
+func (c *checkpointer) noted(metric string, v float64) {
+	b := math.Float64bits(v)
+	if b == 0 {
+		b = 1 << 63 // +0 as -0: prints as 0, and is not "none"
+	}
+	switch metric {
+	case models.MetricTrainError:
+		c.trainErr.Store(b)
+	case models.MetricTestError:
+		c.testErr.Store(b)
+	}
+}
+
+// writeProgress writes the progress of the cells in flight. It holds the
+// set's lock while it writes, so that a cell that leaves the set (and then
+// removes its progress file) does not find it written again after.
+func (w *worker) writeProgress(host string) {
+	w.live.mu.Lock()
+	defer w.live.mu.Unlock()
+	for cp := range w.live.cells {
+		p := cp.progress(cp.model, cp.seed, host)
+		data, _ := json.MarshalIndent(p, "", "  ")
+		results.WriteFileAtomic(progressPath(w.opt.Dir, p.CellID), func(wr io.Writer) error {
+			_, err := wr.Write(append(data, '\n'))
+			return err
+		})
+	}
+}
+
+// ReadProgress returns the progress files of dir's cells ids (the cells in
+// flight, or left by a run that was killed), sorted by cell id.
+func ReadProgress(dir string, ids map[string]bool) []CellProgress {
+	ents, _ := os.ReadDir(filepath.Join(dir, "progress"))
+	var out []CellProgress
+	for _, e := range ents {
+		id, ok := strings.CutSuffix(e.Name(), ".json")
+		if !ok || !ids[id] {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(dir, "progress", e.Name()))
+		if err != nil || len(data) > 1<<16 {
+			continue
+		}
+		var p CellProgress
+		if json.Unmarshal(data, &p) == nil && p.CellID == id {
+			out = append(out, p)
+		}
+	}
+	slices.SortFunc(out, func(a, b CellProgress) int { return strings.Compare(a.CellID, b.CellID) })
+	return out
 }

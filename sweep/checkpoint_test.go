@@ -183,3 +183,67 @@ func TestCheckpointRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// TestProgressLine: the plain progress line counts the steps of all the
+// cells to run, those of the checkpoints resumed from included, and
+// estimates the time left from this run's steps.
+func TestProgressLine(t *testing.T) {
+	c := &counts{total: 3, planned: 200}
+	c.before.Store(20)
+	c.steps.Store(30)
+	r := &reporter{c: c, start: time.Now().Add(-30 * time.Second)}
+	line := r.line()
+	if !strings.HasPrefix(line, "progress: 0/3 cells (steps 50/200, 25.0%), 0 running") {
+		t.Errorf("line %q", line)
+	}
+	// 30 steps in 30 s, 150 left: 2m30s.
+	if !strings.HasSuffix(line, "eta 2m30s") {
+		t.Errorf("line %q, want eta 2m30s", line)
+	}
+	c.dropped.Store(150) // a cell that diverged early
+	if line := r.line(); !strings.Contains(line, "(steps 200/200, 100.0%)") || !strings.HasSuffix(line, "eta 0s") {
+		t.Errorf("line %q", line)
+	}
+}
+
+// TestProgressFiles: while a sweep runs, each cell in flight has a progress
+// file saying its step of its steps; a cell that leaves (here, drained)
+// removes it.
+func TestProgressFiles(t *testing.T) {
+	p := plan(t, "drainable.yaml", drainable)
+	dir := t.TempDir()
+	var mu sync.Mutex
+	seen := map[string]CellProgress{}
+	all := map[string]bool{}
+	for _, c := range p.Cells {
+		all[c.ID] = true
+	}
+	drain := make(chan struct{})
+	var once sync.Once
+	TestHookCheckpointed = func(string) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, pr := range ReadProgress(dir, all) {
+			if pr.Step > 0 && pr.PID == os.Getpid() {
+				seen[pr.CellID] = pr
+			}
+		}
+		if len(seen) == len(p.Cells) {
+			once.Do(func() { close(drain) })
+		}
+	}
+	defer func() { TestHookCheckpointed = nil }()
+	runSweep(t, p, Options{Dir: dir, Jobs: len(p.Cells), CheckpointEvery: 5 * time.Millisecond, Interval: 10 * time.Millisecond, Drain: drain})
+	if len(seen) != len(p.Cells) {
+		t.Fatalf("progress seen of %d cells, want %d", len(seen), len(p.Cells))
+	}
+	for _, c := range p.Cells {
+		pr := seen[c.ID]
+		if pr.Model != c.Model || pr.Steps != plannedSteps(&c) || pr.Step > pr.Steps || pr.Checkpoint.IsZero() {
+			t.Errorf("cell %s: progress %+v", c.ID, pr)
+		}
+	}
+	if left := ReadProgress(dir, all); len(left) > 0 {
+		t.Errorf("progress files left after the run: %+v", left)
+	}
+}

@@ -19,6 +19,37 @@ type counts struct {
 	running  atomic.Int64
 	failed   atomic.Int64
 	diverged atomic.Int64
+
+	// Steps of the cells to run: planned (0 when their experiments do
+	// not say), done by earlier runs (the checkpoints resumed from), done
+	// by this run, and left out by cells that ended early (diverged,
+	// failed). The ETA comes from the rate of this run's steps.
+	planned int64
+	before  atomic.Int64
+	steps   atomic.Int64
+	dropped atomic.Int64
+}
+
+// stepsDone is the number of steps done of the planned ones.
+func (c *counts) stepsDone() int64 { return c.before.Load() + c.steps.Load() + c.dropped.Load() }
+
+// eta estimates the time left after el, from the steps when the cells'
+// experiments count them, else from the cells; ok is false before there
+// is anything to estimate from.
+func (c *counts) eta(el time.Duration) (left time.Duration, ok bool) {
+	if c.planned > 0 {
+		n := c.steps.Load()
+		if n == 0 {
+			return 0, false
+		}
+		rest := max(0, c.planned-c.stepsDone())
+		return time.Duration(float64(el) / float64(n) * float64(rest)), true
+	}
+	done := c.done.Load()
+	if done == 0 {
+		return 0, false
+	}
+	return time.Duration(float64(el) / float64(done) * float64(int64(c.total)-done)), true
 }
 
 // reporter shows progress on stderr: a live bar on a terminal, plain lines
@@ -39,21 +70,50 @@ type reporter struct {
 func newReporter(w io.Writer, c *counts, tty bool, interval time.Duration) *reporter {
 	r := &reporter{c: c, start: time.Now(), w: w, stop: make(chan struct{})}
 	if tty && c.total > 0 {
+		// The bar counts steps when the cells' experiments say how many
+		// they take (an MNIST cell is hours of steps), else cells.
+		total := int64(c.total)
+		if c.planned > 0 {
+			total = c.planned
+		}
 		r.p = mpb.New(mpb.WithOutput(w), mpb.WithWidth(100), mpb.WithRefreshRate(200*time.Millisecond))
-		r.bar = r.p.AddBar(int64(c.total),
+		r.bar = r.p.AddBar(total,
 			mpb.PrependDecorators(
-				decor.CountersNoUnit("%d/%d cells", decor.WCSyncWidth),
+				decor.Any(func(decor.Statistics) string {
+					return fmt.Sprintf("%d/%d cells", c.done.Load(), c.total)
+				}),
 			),
 			mpb.AppendDecorators(
+				decor.Percentage(),
 				decor.Any(func(decor.Statistics) string {
-					return fmt.Sprintf("%d running, %d failed", c.running.Load(), c.failed.Load())
+					return fmt.Sprintf("  %d running, %d failed", c.running.Load(), c.failed.Load())
 				}),
 				decor.Name("  "),
 				decor.Elapsed(decor.ET_STYLE_GO),
-				decor.Name("  ETA "),
-				decor.OnComplete(decor.AverageETA(decor.ET_STYLE_GO), "done"),
+				decor.Any(func(decor.Statistics) string {
+					if left, ok := c.eta(time.Since(r.start)); ok {
+						return "  ETA " + left.Round(time.Second).String()
+					}
+					return "  ETA ?"
+				}),
 			),
 		)
+		if c.planned > 0 {
+			r.wg.Add(1)
+			go func() {
+				defer r.wg.Done()
+				t := time.NewTicker(200 * time.Millisecond)
+				defer t.Stop()
+				for {
+					select {
+					case <-r.stop:
+						return
+					case <-t.C:
+						r.bar.SetCurrent(min(c.stepsDone(), c.planned))
+					}
+				}
+			}()
+		}
 		return r
 	}
 	if interval > 0 && c.total > 0 {
@@ -77,15 +137,18 @@ func newReporter(w io.Writer, c *counts, tty bool, interval time.Duration) *repo
 
 // line is the plain progress line.
 func (r *reporter) line() string {
-	done := r.c.done.Load()
 	el := time.Since(r.start)
 	eta := "?"
-	if done > 0 {
-		left := time.Duration(float64(el) / float64(done) * float64(int64(r.c.total)-done))
+	if left, ok := r.c.eta(el); ok {
 		eta = left.Round(time.Second).String()
 	}
-	return fmt.Sprintf("progress: %d/%d cells, %d running, %d failed, %d diverged, elapsed %s, eta %s",
-		done, r.c.total, r.c.running.Load(), r.c.failed.Load(), r.c.diverged.Load(),
+	steps := ""
+	if r.c.planned > 0 {
+		done := min(r.c.stepsDone(), r.c.planned)
+		steps = fmt.Sprintf(" (steps %d/%d, %.1f%%)", done, r.c.planned, 100*float64(done)/float64(r.c.planned))
+	}
+	return fmt.Sprintf("progress: %d/%d cells%s, %d running, %d failed, %d diverged, elapsed %s, eta %s",
+		r.c.done.Load(), r.c.total, steps, r.c.running.Load(), r.c.failed.Load(), r.c.diverged.Load(),
 		el.Round(time.Second), eta)
 }
 
@@ -110,14 +173,16 @@ func (r *reporter) logf(format string, args ...any) {
 
 // close stops the reporter; the bar stays on screen as it ended.
 func (r *reporter) close() {
+	close(r.stop)
+	r.wg.Wait()
 	if r.p != nil {
+		if r.c.planned > 0 {
+			r.bar.SetCurrent(min(r.c.stepsDone(), r.c.planned))
+		}
 		if !r.bar.Completed() {
 			r.bar.Abort(false)
 		}
 		r.p.Wait()
 		r.p = nil
-		return
 	}
-	close(r.stop)
-	r.wg.Wait()
 }

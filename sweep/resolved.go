@@ -28,6 +28,9 @@ func Resolved(p *Plan) ([]byte, error) {
 	if c.DataDir != "" {
 		doc.add("data_dir", c.DataDir)
 	}
+	if c.SaveWeights {
+		doc.add("save_weights", true)
+	}
 	doc.addFlow("seeds", c.Seeds)
 	doc.add("params", base)
 	// defaults: what the file set, and the values kept in the parameters

@@ -46,6 +46,9 @@ type Options struct {
 	// checkpointer); 0 writes none (an earlier checkpoint is still
 	// resumed from). Negative means the default, DefaultCheckpointEvery.
 	CheckpointEvery time.Duration
+	// SaveWeights keeps each finished cell's final weights, biases and
+	// feedback as DIR/weights/<id>.npz (see writeWeights).
+	SaveWeights bool
 	// Drain, when closed, stops the run gently: no cell starts any more,
 	// and the cells in flight write a checkpoint and stop (as soon as
 	// they are between two steps); Run then returns ErrInterrupted.
@@ -133,6 +136,9 @@ func Run(ctx context.Context, p *Plan, opt Options) (Summary, error) {
 
 	longestFirst(todo)
 	cnt := &counts{total: len(todo)}
+	for i := range todo {
+		cnt.planned += int64(plannedSteps(&todo[i]))
+	}
 	rep := newReporter(opt.Stderr, cnt, opt.TTY, opt.Interval)
 	// Job slots that no cell will use (fewer cells than jobs, or none left
 	// to start) are lent to the cells running (models.Spare): an MNIST
@@ -156,6 +162,20 @@ func Run(ctx context.Context, p *Plan, opt Options) (Summary, error) {
 			stopStarting()
 			w.live.drain()
 		case <-ranAll:
+		}
+	}()
+	// The progress of the cells in flight, for status from elsewhere.
+	host, _ := os.Hostname()
+	go func() {
+		t := time.NewTicker(opt.Interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ranAll:
+				return
+			case <-t.C:
+				w.writeProgress(host)
+			}
 		}
 	}()
 	g := new(errgroup.Group)
@@ -234,7 +254,7 @@ func Prepare(p *Plan, dir string, warn io.Writer) error {
 }
 
 func makeFolders(dir string) error {
-	for _, d := range []string{dir, filepath.Join(dir, "runs"), filepath.Join(dir, "curves"), filepath.Join(dir, "checkpoints")} {
+	for _, d := range []string{dir, filepath.Join(dir, "runs"), filepath.Join(dir, "curves"), filepath.Join(dir, "checkpoints"), filepath.Join(dir, "weights"), filepath.Join(dir, "progress")} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return err
 		}
@@ -421,10 +441,12 @@ func (w *worker) run(ctx context.Context, c *Cell) {
 		// aside and start again from zero.
 		w.rep.logf("warning: cell %s: %v; %s moved to %s, the cell starts from zero", c.ID, err, cp.path, quarantine(w.opt.Dir, cp.path))
 		cp.resume, cp.started, cp.before, cp.this, curve.Points = nil, time.Now().UTC(), 0, time.Now(), nil
+		w.cnt.before.Add(-cp.step.Swap(0))
 		res, err = w.train(cellCtx, c, cp, &curve)
 	}
 	w.live.remove(cp)
 	cp.close()
+	os.Remove(progressPath(w.opt.Dir, c.ID))
 	if err != nil && cellCtx.Err() != nil {
 		return // interrupted: the cell stays pending, its checkpoint kept
 	}
@@ -462,7 +484,10 @@ func (w *worker) run(ctx context.Context, c *Cell) {
 	curves := filepath.Join(w.opt.Dir, "curves", c.ID+".parquet")
 	// Curves first: a runs file marks the cell finished, so it comes last.
 	var werr error
-	if run.Status != results.StatusFailed {
+	if run.Status != results.StatusFailed && w.opt.SaveWeights && cp.last != nil {
+		werr = writeWeights(weightsPath(w.opt.Dir, c.ID), cp.last)
+	}
+	if werr == nil && run.Status != results.StatusFailed {
 		werr = writeCurve(curves, curve)
 	}
 	if werr == nil {
@@ -492,6 +517,9 @@ func (w *worker) run(ctx context.Context, c *Cell) {
 		w.cnt.diverged.Add(1)
 	}
 	os.Remove(cp.path) // the cell is recorded: its checkpoint is done with
+	if n := int64(cp.steps) - cp.step.Load(); n > 0 {
+		w.cnt.dropped.Add(n) // the steps the cell did not need: it ended early, or its last steps ran without a Due
+	}
 	w.cnt.done.Add(1)
 	w.rep.cellDone()
 	if TestHookWritten != nil {
@@ -513,7 +541,7 @@ func (w *worker) train(ctx context.Context, c *Cell, cp *checkpointer, curve *re
 	if err != nil {
 		return res, err
 	}
-	rec := recorder{curve: curve}
+	rec := recorder{curve: curve, cp: cp}
 	env := w.opt.Env
 	env.Checkpoints = cp
 	return exp.Run(ctx, env, c.Def.Params, c.Def.Model(c.Model), c.Def.Seed, &rec)
@@ -537,10 +565,14 @@ var (
 )
 
 // recorder collects a run's points into its curve.
-type recorder struct{ curve *results.Curve }
+type recorder struct {
+	curve *results.Curve
+	cp    *checkpointer // notes the last errors, for the progress file
+}
 
 func (r *recorder) Record(step int, metric string, layer int, value float64) {
 	r.curve.Points = append(r.curve.Points, results.Point{Step: int64(step), Metric: metric, Layer: int32(layer), Value: value})
+	r.cp.noted(metric, value)
 }
 
 func firstLine(s string) string {

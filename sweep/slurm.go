@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"dinv/results"
 )
@@ -125,6 +126,14 @@ type SlurmJob struct {
 	Partition   string
 	Time        string
 	Mem         string
+	// SignalLead is how long before the time limit Slurm signals a task
+	// (--signal=B:TERM@seconds), which then checkpoints its cells in flight
+	// and exits (0: no early signal; Slurm's own at the limit remains).
+	SignalLead time.Duration
+	// Requeues, when positive, makes a task that a signal stopped with
+	// cells unfinished requeue itself, up to that many times (--requeue,
+	// and run -requeue N).
+	Requeues int
 }
 
 // What sbatch(1) accepts for the values SlurmJob writes on #SBATCH lines,
@@ -219,6 +228,10 @@ func (j SlurmJob) Check() error {
 		return fmt.Errorf("--cpus-per-task: %d is not positive", j.CPUsPerTask)
 	case j.Shards < 1:
 		return fmt.Errorf("Shards: %d is not positive", j.Shards)
+	case j.SignalLead < 0:
+		return fmt.Errorf("--signal: a lead of %v is negative", j.SignalLead)
+	case j.Requeues < 0:
+		return fmt.Errorf("--requeue: %d requeues is negative", j.Requeues)
 	}
 	return nil
 }
@@ -249,6 +262,15 @@ func (j SlurmJob) Script() string {
 	if j.Mem != "" {
 		fmt.Fprintf(&b, "#SBATCH --mem=%s\n", j.Mem)
 	}
+	if j.SignalLead > 0 {
+		// B: the batch shell, which exec makes the tool itself.
+		fmt.Fprintf(&b, "#SBATCH --signal=B:TERM@%d\n", int((j.SignalLead+time.Second-1)/time.Second))
+	}
+	requeue := ""
+	if j.Requeues > 0 {
+		b.WriteString("#SBATCH --requeue\n#SBATCH --open-mode=append\n")
+		requeue = fmt.Sprintf("-requeue %d ", j.Requeues)
+	}
 	fmt.Fprintf(&b, `#
 # Written by dinv slurm. Each array task runs one shard of the sweep; the
 # array indices are given to sbatch by dinv slurm -submit (see submissions.log
@@ -256,12 +278,14 @@ func (j SlurmJob) Script() string {
 # indices than the cluster's MaxArraySize. Running this script by hand with
 # SLURM_ARRAY_TASK_ID=0 runs shard 1. The tasks run a copy of the folder's
 # sweep.yaml as the configuration it was resolved from (run -resolved), so
-# that their runs rows are those of a run of that configuration.
+# that their runs rows are those of a run of that configuration. A signal
+# (--signal, before the time limit) makes the cells in flight write their
+# checkpoints, from which the next run of the shard continues.
 set -euo pipefail
 TOTAL=%d
 SHARD=$(( ${DINV_SHARD_OFFSET:-0} + ${SLURM_ARRAY_TASK_ID:-0} + 1 ))
-exec %s run -resolved -jobs "${SLURM_CPUS_PER_TASK:-%d}" -shard "$SHARD/$TOTAL" -out %s %s
-`, j.Shards, shellQuote(j.Binary), j.CPUsPerTask, shellQuote(j.Dir), shellQuote(j.Config))
+exec %s run -resolved %s-jobs "${SLURM_CPUS_PER_TASK:-%d}" -shard "$SHARD/$TOTAL" -out %s %s
+`, j.Shards, shellQuote(j.Binary), requeue, j.CPUsPerTask, shellQuote(j.Dir), shellQuote(j.Config))
 	return b.String()
 }
 

@@ -3,6 +3,7 @@ package sweep
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -13,19 +14,20 @@ import (
 
 // Status is the state of a results folder against its plan.
 type Status struct {
-	Sweep      string        `json:"sweep"`
-	Experiment string        `json:"experiment"`
-	Dir        string        `json:"dir"`
-	Cells      int           `json:"cells"`
-	OK         int           `json:"ok"`
-	Diverged   int           `json:"diverged"`
-	Failed     int           `json:"failed"`
-	Pending    int           `json:"pending"`
-	Extra      int           `json:"extra"` // runs files of cells not in the plan (an older config)
-	Models     []ModelStatus `json:"models"`
-	FailedRuns []FailedRun   `json:"failed_cells"`
-	Damaged    []string      `json:"damaged"` // unreadable runs files, and finished cells' unreadable or missing curves files; their cells count as pending
-	Running    []string      `json:"running"` // the runs working on the folder now (pending includes their cells)
+	Sweep      string         `json:"sweep"`
+	Experiment string         `json:"experiment"`
+	Dir        string         `json:"dir"`
+	Cells      int            `json:"cells"`
+	OK         int            `json:"ok"`
+	Diverged   int            `json:"diverged"`
+	Failed     int            `json:"failed"`
+	Pending    int            `json:"pending"`
+	Extra      int            `json:"extra"` // runs files of cells not in the plan (an older config)
+	Models     []ModelStatus  `json:"models"`
+	FailedRuns []FailedRun    `json:"failed_cells"`
+	Damaged    []string       `json:"damaged"`   // unreadable runs files, and finished cells' unreadable or missing curves files; their cells count as pending
+	Running    []string       `json:"running"`   // the runs working on the folder now (pending includes their cells)
+	InFlight   []CellProgress `json:"in_flight"` // pending cells' progress files: cells in flight, or left by a run killed
 }
 
 // ModelStatus counts the cells of one model.
@@ -78,7 +80,7 @@ func ReadStatus(dir string, maxCells int) (*Status, error) {
 	}
 	models := map[string]*ModelStatus{}
 	var order []string
-	inPlan := map[string]bool{}
+	inPlan, pending := map[string]bool{}, map[string]bool{}
 	for _, cell := range p.Cells {
 		inPlan[cell.ID] = true
 		m := models[cell.Model]
@@ -93,9 +95,11 @@ func ReadStatus(dir string, maxCells int) (*Status, error) {
 		case r == nil:
 			m.Pending++
 			s.Pending++
+			pending[cell.ID] = true
 		case r.Status.Finished() && !curveReadable(dir, cell.ID, s):
 			m.Pending++
 			s.Pending++
+			pending[cell.ID] = true
 		case r.Status == results.StatusOK:
 			m.OK++
 			s.OK++
@@ -117,6 +121,7 @@ func ReadStatus(dir string, maxCells int) (*Status, error) {
 		s.Models = append(s.Models, *models[name])
 	}
 	sort.Slice(s.FailedRuns, func(i, j int) bool { return s.FailedRuns[i].CellID < s.FailedRuns[j].CellID })
+	s.InFlight = ReadProgress(dir, pending)
 	return s, nil
 }
 
@@ -128,4 +133,42 @@ func curveReadable(dir, id string, s *Status) bool {
 		return false
 	}
 	return true
+}
+
+// InFlightCurves returns, for the plotted figures, a runs row and the curve
+// recorded so far of each unfinished cell of dir's plan that has a
+// checkpoint: the points up to its last checkpoint. The rows say ok, so
+// that figures draw them; they are never written. Unreadable checkpoints
+// are errors, left where they are.
+func InFlightCurves(dir string) ([]results.Run, []results.Curve, []error) {
+	c, err := config.Load(filepath.Join(dir, "sweep.yaml"))
+	if err != nil {
+		return nil, nil, []error{err}
+	}
+	p, err := NewPlan(c, math.MaxInt)
+	if err != nil {
+		return nil, nil, []error{err}
+	}
+	var runs []results.Run
+	var curves []results.Curve
+	var errs []error
+	for i := range p.Cells {
+		cl := &p.Cells[i]
+		if r, err := results.ReadRun(filepath.Join(dir, "runs", cl.ID+".parquet")); err == nil && r.Status.Finished() {
+			continue
+		}
+		f, err := readCheckpoint(checkpointPath(dir, cl.ID), cl)
+		if errors.Is(err, errNoCheckpoint) {
+			continue
+		} else if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		key := cl.Key(c.Sweep)
+		runs = append(runs, results.Run{CellKey: key, FbackGain: cl.Def.FbackGain(), Params: cl.Def.ParamsJSON(),
+			Status: results.StatusOK, Message: "in flight", Steps: int64(f.State.Step),
+			FinalTrainError: f.State.Result.FinalTrainError, FinalTestError: f.State.Result.FinalTestError})
+		curves = append(curves, results.Curve{CellKey: key, Points: f.Points})
+	}
+	return runs, curves, errs
 }
