@@ -25,7 +25,9 @@ var runCommand = &command{
 	summary: "run the cells of CONFIG that are not finished yet (resumes)",
 	about: "Runs the cells of the sweep in `CONFIG` that are not finished yet into DIR: runs/ and curves/\n" +
 		"(Parquet, one file per cell) and sweep.yaml. Rerunning resumes: finished cells are skipped,\n" +
-		"failed ones are tried again. Exit codes: 0 all cells ok or diverged, 1 some failed,\n" +
+		"failed ones are tried again, and cells stopped in flight continue from DIR/checkpoints/.\n" +
+		"A signal (Ctrl-C, SIGTERM) makes the cells in flight checkpoint and stop; a second one\n" +
+		"stops at once. Exit codes: 0 all cells ok or diverged, 1 some failed,\n" +
 		"2 usage or configuration error, 130 interrupted.",
 	new: func() runner { return new(runCmd) },
 }

@@ -271,6 +271,8 @@ func interruptWith(t *testing.T, sig os.Signal) {
 	os.WriteFile(cfg, []byte(killable), 0o644)
 	dir := filepath.Join(tmp, "dir")
 	cmd := child(t, "run", "-jobs", "2", "-out", dir, cfg)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -287,7 +289,18 @@ func interruptWith(t *testing.T, sig os.Signal) {
 	if code := cmd.ProcessState.ExitCode(); code != 130 {
 		t.Fatalf("exit code %d (%v), want 130", code, err)
 	}
-	if code, _, errs := cli(t, "run", "-out", dir, cfg); code != 0 {
+	if !strings.Contains(stderr.String(), "stopping; the cells in flight write a checkpoint first") {
+		t.Errorf("the run did not say it stops gently:\n%s", stderr.String())
+	}
+	// The cells in flight at the signal (if it came between cells, none)
+	// left checkpoints, and the resumed run continues from each.
+	left, _ := filepath.Glob(filepath.Join(dir, "checkpoints", "*.ckpt"))
+	code, _, errs := cli(t, "run", "-out", dir, cfg)
+	if code != 0 {
 		t.Fatalf("resumed: exit %d\n%s", code, errs)
 	}
+	if n := strings.Count(errs, "continues from its checkpoint"); n != len(left) {
+		t.Errorf("%d checkpoints left by the signal, %d cells continued from one:\n%s", len(left), n, errs)
+	}
+	t.Logf("%d cells in flight checkpointed at the signal", len(left))
 }
