@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -127,20 +126,8 @@ var continues = regexp.MustCompile(`cell ([0-9a-f]{16}) .* continues from its ch
 // child finished the sweep first).
 func runKilled(t *testing.T, rng *rand.Rand, dir, cfg string) (string, bool) {
 	t.Helper()
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
+	cmd, r, stderr := pipedChild(t, "DINV_TEST_TELL_CHECKPOINTS=1", "run", "-jobs", "2", "-checkpoint-every", "10ms", "-out", dir, cfg)
 	defer r.Close()
-	cmd := child(t, "run", "-jobs", "2", "-checkpoint-every", "10ms", "-out", dir, cfg)
-	cmd.Env = append(cmd.Env, "DINV_TEST_TELL_CHECKPOINTS=1")
-	cmd.ExtraFiles = []*os.File{w}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	w.Close()
 	// Not part of the test's logic: a child that hangs is killed, and the
 	// test then fails on its exit.
 	guard := time.AfterFunc(2*time.Minute, func() { cmd.Process.Kill() })
@@ -159,7 +146,7 @@ func runKilled(t *testing.T, rng *rand.Rand, dir, cfg string) (string, bool) {
 	}
 	time.Sleep(time.Duration(rng.IntN(25_000)) * time.Microsecond)
 	cmd.Process.Signal(syscall.SIGKILL)
-	err = cmd.Wait()
+	err := cmd.Wait()
 	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 		return stderr.String(), true
 	}

@@ -38,15 +38,7 @@ func TestStatusInFlight(t *testing.T) {
 		t.Fatalf("run: exit %d\n%s", code, errs)
 	}
 	// Make the DI cell pending again, as if in flight.
-	c, err := config.Load(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := sweep.NewPlan(c, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	di := p.Cells[1]
+	di := planOf(t, cfg).Cells[1]
 	os.Remove(filepath.Join(dir, "runs", di.ID+".parquet"))
 	os.Remove(filepath.Join(dir, "curves", di.ID+".parquet"))
 	now := time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)
@@ -76,14 +68,7 @@ func TestPlotPartial(t *testing.T) {
 	cfg := filepath.Join(tmp, "inflight.yaml")
 	os.WriteFile(cfg, []byte(inflight), 0o644)
 	dir := filepath.Join(tmp, "out")
-	c, err := config.Load(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := sweep.NewPlan(c, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := planOf(t, cfg)
 	// Drain once the DI cell has checkpointed twice: it stays in flight.
 	drain := make(chan struct{})
 	var once sync.Once
@@ -112,4 +97,18 @@ func TestPlotPartial(t *testing.T) {
 	if code != 0 || strings.Contains(errs, "in flight") {
 		t.Errorf("plot without -partial: exit %d\n%s", code, errs)
 	}
+}
+
+// planOf is the plan of the sweep file cfg.
+func planOf(t *testing.T, cfg string) *sweep.Plan {
+	t.Helper()
+	c, err := config.Load(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := sweep.NewPlan(c, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

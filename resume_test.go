@@ -84,20 +84,8 @@ func stopAfter(arg string) {
 // stopAfter), and kills it with SIGKILL once it says so.
 func killAfter(t *testing.T, n int, args ...string) {
 	t.Helper()
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
+	cmd, r, stderr := pipedChild(t, fmt.Sprintf("DINV_TEST_STOP_AFTER=%d", n), args...)
 	defer r.Close()
-	cmd := child(t, args...)
-	cmd.Env = append(cmd.Env, fmt.Sprintf("DINV_TEST_STOP_AFTER=%d", n))
-	cmd.ExtraFiles = []*os.File{w}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	w.Close()
 	// Not part of the test's logic: a child that hangs instead of
 	// stopping is killed, and the read below then fails.
 	guard := time.AfterFunc(2*time.Minute, func() { cmd.Process.Kill() })
@@ -108,6 +96,27 @@ func killAfter(t *testing.T, n int, args ...string) {
 	if said != "stopped\n" {
 		t.Fatalf("the child did not stop after %d cells (%v, exit %v):\n%s", n, err, cmd.ProcessState, stderr.String())
 	}
+}
+
+// pipedChild starts the command as a separate process with env added to
+// its environment and the write end of a pipe as its file descriptor 3,
+// returning the read end and the buffer of its stderr.
+func pipedChild(t *testing.T, env string, args ...string) (*exec.Cmd, *os.File, *bytes.Buffer) {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := child(t, args...)
+	cmd.Env = append(cmd.Env, env)
+	cmd.ExtraFiles = []*os.File{w}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	return cmd, r, &stderr
 }
 
 // child starts the command as a separate process.

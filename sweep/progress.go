@@ -99,40 +99,32 @@ func newReporter(w io.Writer, c *counts, tty bool, interval time.Duration) *repo
 			),
 		)
 		if c.planned > 0 {
-			r.wg.Add(1)
-			go func() {
-				defer r.wg.Done()
-				t := time.NewTicker(200 * time.Millisecond)
-				defer t.Stop()
-				for {
-					select {
-					case <-r.stop:
-						return
-					case <-t.C:
-						r.bar.SetCurrent(min(c.stepsDone(), c.planned))
-					}
-				}
-			}()
+			r.every(200*time.Millisecond, func() { r.bar.SetCurrent(min(c.stepsDone(), c.planned)) })
 		}
 		return r
 	}
 	if interval > 0 && c.total > 0 {
-		r.wg.Add(1)
-		go func() {
-			defer r.wg.Done()
-			t := time.NewTicker(interval)
-			defer t.Stop()
-			for {
-				select {
-				case <-r.stop:
-					return
-				case <-t.C:
-					r.logf("%s", r.line())
-				}
-			}
-		}()
+		r.every(interval, func() { r.logf("%s", r.line()) })
 	}
 	return r
+}
+
+// every calls fn every d until the reporter closes.
+func (r *reporter) every(d time.Duration, fn func()) {
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		t := time.NewTicker(d)
+		defer t.Stop()
+		for {
+			select {
+			case <-r.stop:
+				return
+			case <-t.C:
+				fn()
+			}
+		}
+	}()
 }
 
 // line is the plain progress line.
