@@ -173,18 +173,33 @@ func jsonFlag(fs *flag.FlagSet, asJSON *bool, what string) {
 	fs.BoolVar(asJSON, "json", false, what)
 }
 
-// loadPlan reads and plans a configuration, printing its warnings; with
-// resolved, a results folder's sweep.yaml as the configuration it was
-// resolved from (sweep.LoadResolved).
-func loadPlan(path string, maxCells int, resolved bool, stderr io.Writer) (*sweep.Plan, error) {
+// setsFlag declares -set, repeatable: the command-line overrides of the
+// configuration (config.Set).
+func setsFlag(fs *flag.FlagSet, sets *[]string) {
+	fs.Func("set", "override the configuration: `KEY=VALUE`, with KEY a path into it (params.epochs, seeds, grid.eta, "+
+		"models[2].leak, defaults.w_decay) and VALUE YAML (1, [0,1], {log_uniform: [1.0e-4, 1.0e-1], samples: 8}); repeatable, applied in order",
+		func(s string) error {
+			*sets = append(*sets, s)
+			return nil
+		})
+}
+
+// loadPlan reads and plans a configuration with the overrides sets,
+// printing its warnings; with resolved, a results folder's sweep.yaml as
+// the configuration it was resolved from (sweep.LoadResolved), which takes
+// no overrides: they are written into it.
+func loadPlan(path string, sets []string, maxCells int, resolved bool, stderr io.Writer) (*sweep.Plan, error) {
 	if resolved {
+		if len(sets) > 0 {
+			return nil, &usageError{"-set cannot change a -resolved sweep.yaml (its overrides are written into it): run the configuration with -set instead"}
+		}
 		p, err := sweep.LoadResolved(path, maxCells)
 		if err == nil {
 			printWarnings(p.Config, stderr)
 		}
 		return p, err
 	}
-	c, err := config.Load(path)
+	c, err := config.Load(path, sets...)
 	if err != nil {
 		return nil, err
 	}

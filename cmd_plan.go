@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 
+	"dinv/config"
 	"dinv/results"
 	"dinv/sweep"
 )
@@ -25,15 +27,17 @@ var planCommand = &command{
 type planCmd struct {
 	asJSON   bool
 	maxCells int
+	sets     []string
 }
 
 func (c *planCmd) flags(fs *flag.FlagSet) {
 	jsonFlag(fs, &c.asJSON, "one JSON object per line")
 	maxCellsFlag(fs, &c.maxCells)
+	setsFlag(fs, &c.sets)
 }
 
 func (c *planCmd) run(_ context.Context, _ *flag.FlagSet, cfg string, stdout, stderr io.Writer) error {
-	p, err := loadPlan(cfg, c.maxCells, false, stderr)
+	p, err := loadPlan(cfg, c.sets, c.maxCells, false, stderr)
 	if err != nil {
 		return err
 	}
@@ -74,8 +78,8 @@ func (c *planCmd) run(_ context.Context, _ *flag.FlagSet, cfg string, stdout, st
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "%d cells (%d crossed, %d collapsed where a rule ignores an axis) of %s in %s\n",
-		len(p.Cells), p.Crossed, p.Collapsed, p.Config.Experiment.Name, cfg)
+	fmt.Fprintf(stderr, "%d cells (%d crossed, %d collapsed where a rule ignores an axis) of %s in %s%s\n",
+		len(p.Cells), p.Crossed, p.Collapsed, p.Config.Experiment.Name, cfg, setsText(p.Config))
 	return nil
 }
 
@@ -140,4 +144,17 @@ func planRow(p *sweep.Plan, c *sweep.Cell) planJSON {
 		r.FbackType = &k.FbackType
 	}
 	return r
+}
+
+// setsText lists c's overrides as they were given, after " with", or is
+// empty when there are none.
+func setsText(c *config.Config) string {
+	var b strings.Builder
+	for _, s := range c.Sets {
+		b.WriteString(" -set " + sweep.ShellQuote(s.Text))
+	}
+	if b.Len() == 0 {
+		return ""
+	}
+	return " with" + b.String()
 }

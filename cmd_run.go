@@ -39,6 +39,7 @@ type runCmd struct {
 	checkpointEvery  time.Duration
 	requeue          int
 	saveWeights      bool
+	sets             []string
 }
 
 func (c *runCmd) flags(fs *flag.FlagSet) {
@@ -56,6 +57,7 @@ func (c *runCmd) flags(fs *flag.FlagSet) {
 	fs.IntVar(&c.requeue, "requeue", 0, "in a Slurm task (as dinv slurm -requeue writes them): when a signal stopped the run with cells unfinished, "+
 		"requeue the task (scontrol requeue) unless Slurm restarted it `N` times already; 0: never")
 	fs.StringVar(&c.data, "data", "", "MNIST data `DIR` (default: the config's data_dir, ./data, then the Go module cache)")
+	setsFlag(fs, &c.sets)
 }
 
 func (c *runCmd) run(ctx context.Context, _ *flag.FlagSet, cfg string, stdout, stderr io.Writer) error {
@@ -69,7 +71,7 @@ func (c *runCmd) run(ctx context.Context, _ *flag.FlagSet, cfg string, stdout, s
 	if c.checkpointEvery < 0 {
 		return &usageError{fmt.Sprintf("-checkpoint-every must not be negative, got %v", c.checkpointEvery)}
 	}
-	p, err := loadPlan(cfg, c.maxCells, c.resolved, stderr)
+	p, err := loadPlan(cfg, c.sets, c.maxCells, c.resolved, stderr)
 	if err != nil {
 		return err
 	}

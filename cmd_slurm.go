@@ -31,6 +31,7 @@ type slurmCmd struct {
 	submit, requeue                             bool
 	maxRequeues                                 int
 	signalLead                                  time.Duration
+	sets                                        []string
 }
 
 func (c *slurmCmd) flags(fs *flag.FlagSet) {
@@ -49,6 +50,7 @@ func (c *slurmCmd) flags(fs *flag.FlagSet) {
 		"(sbatch --requeue; needs a cluster that allows requeueing)")
 	fs.IntVar(&c.maxRequeues, "max-requeues", 20, "with -requeue: requeue each task at most `N` times")
 	maxCellsFlag(fs, &c.maxCells)
+	setsFlag(fs, &c.sets)
 }
 
 func (c *slurmCmd) run(ctx context.Context, fs *flag.FlagSet, cfg string, stdout, stderr io.Writer) error {
@@ -87,7 +89,7 @@ func (c *slurmCmd) run(ctx context.Context, fs *flag.FlagSet, cfg string, stdout
 	if c.requeue {
 		requeues = c.maxRequeues
 	}
-	p, err := loadPlan(cfg, c.maxCells, false, stderr)
+	p, err := loadPlan(cfg, c.sets, c.maxCells, false, stderr)
 	if err != nil {
 		return err
 	}

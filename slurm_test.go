@@ -200,6 +200,33 @@ func TestSlurmArray(t *testing.T) {
 	if !strings.Contains(string(out), "nothing to submit") {
 		t.Errorf("a finished sweep was submitted again:\n%s", out)
 	}
+
+	// An overridden sweep: the tasks run the overridden cells (other
+	// seeds, fewer iterations, two models), as a local run with the same
+	// overrides does, and record the overridden configuration's hash.
+	sets := []string{"-set", "seeds=[11, 12]", "-set", "params.num_iters=60", "-set", "models=[{name: BP, model_type: BP}, {name: DI, model_type: DI, fback_type: neg-transpose, leak: 0.02}]"}
+	oref := filepath.Join(tmp, "override-ref")
+	if out, err := exec.Command(bin, append(append([]string{"run", "-jobs", "2", "-out", oref}, sets...), cfg)...).CombinedOutput(); err != nil {
+		t.Fatalf("local run with -set: %v\n%s", err, out)
+	}
+	dir = filepath.Join(tmp, "override")
+	out, err = exec.Command(bin, adapt(submit, cfg, dir, "2", sets...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("slurm -submit -set: %v\n%s", err, out)
+	}
+	if arrays := waitJobs(t, string(out)); strings.Join(arrays, " ") != "0-1" {
+		t.Errorf("submitted %v, want tasks 0-1 (4 cells, 2 a task)", arrays)
+	}
+	if s := status(t, bin, dir); s.OK != 4 || s.Cells != 4 {
+		t.Fatalf("after the overridden array: %+v, want 4 cells ok\n%s", s, logs(dir))
+	}
+	sameResults(t, oref, dir)
+	runs, _ := results.ReadRuns(dir)
+	for _, r := range runs {
+		if r.Seed < 11 || r.Leak != nil && *r.Leak != 0.02 || r.ConfigSHA256 == "" {
+			t.Errorf("cell %s: seed %d, leak %v: not the overridden cell", r.CellID, r.Seed, r.Leak)
+		}
+	}
 }
 
 // recordsConfig fails unless every runs row of dir names the configuration

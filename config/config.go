@@ -43,6 +43,9 @@ type Config struct {
 	// a model field that a grid axis overrides.
 	Warnings []*Error
 
+	// Sets are the command-line overrides applied to the file, in order.
+	Sets []*Set
+
 	line         map[string]int // top-level key -> line
 	paramLines   map[string]int // params key -> line
 	defaultLines map[string]int // defaults key -> line
@@ -101,8 +104,26 @@ func (c *Config) Axes() []Axis {
 	return out
 }
 
-// Line returns the line of a top-level key, or 0 when the file has none.
+// Line returns the line of a top-level key, or 0 when the file has none;
+// a negative line -N is one that override N made (see Where and Errorf).
 func (c *Config) Line(key string) int { return c.line[key] }
+
+// Errorf is an error at line of c's file (a line of Line, an Axis or a
+// Model), naming the override that made the line when one did.
+func (c *Config) Errorf(line int, key, format string, args ...any) *Error {
+	return newError(c.File, c.Sets, line, key, fmt.Sprintf(format, args...))
+}
+
+func newError(file string, sets []*Set, line int, key, msg string) *Error {
+	e := &Error{File: file, Line: line, Key: key, Msg: msg}
+	if line < 0 {
+		e.Line = 0
+		if n := -line; n <= len(sets) {
+			e.Set = sets[n-1]
+		}
+	}
+	return e
+}
 
 // ErrInvalid matches every configuration error (errors.Is).
 var ErrInvalid = errors.New("invalid configuration")
@@ -113,6 +134,7 @@ type Error struct {
 	Line int    // 0 when the problem is the file as a whole
 	Key  string // dotted path, such as models[2].fback_type
 	Msg  string
+	Set  *Set // the command-line override the problem is in, if any
 }
 
 func (e *Error) Error() string {
@@ -122,6 +144,9 @@ func (e *Error) Error() string {
 		fmt.Fprintf(&b, ":%d", e.Line)
 	}
 	b.WriteString(": ")
+	if e.Set != nil {
+		b.WriteString(e.Set.String() + ": ")
+	}
 	if e.Key != "" {
 		b.WriteString(e.Key + ": ")
 	}
@@ -152,20 +177,29 @@ func (es Errors) Unwrap() []error {
 	return out
 }
 
-// Load reads and checks the configuration file at path.
-func Load(path string) (*Config, error) {
+// Load reads and checks the configuration file at path, with the
+// command-line overrides sets (KEY=VALUE, see Set) applied.
+func Load(path string, sets ...string) (*Config, error) {
 	src, err := os.ReadFile(path)
 	if err != nil {
 		return nil, &Error{File: path, Msg: err.Error()}
 	}
-	return Parse(path, src)
+	return Parse(path, src, sets...)
 }
 
-// Parse checks src, the contents of the file called name.
-func Parse(name string, src []byte) (*Config, error) {
-	sum := sha256.Sum256(src)
+// Parse checks src, the contents of the file called name, with the
+// overrides sets applied to its YAML tree before anything is checked.
+// SHA256 is the file's hash when there are none, else the hash of the file
+// followed by a line "-set KEY=VALUE" per override: the runs table's
+// config_sha256 tells an overridden sweep from the file's own.
+func Parse(name string, src []byte, sets ...string) (*Config, error) {
+	h := sha256.New()
+	h.Write(src)
+	for _, s := range sets {
+		fmt.Fprintf(h, "\n-set %s", s)
+	}
 	r := &reader{file: name}
-	c := &Config{File: name, SHA256: hex.EncodeToString(sum[:]), line: map[string]int{}}
+	c := &Config{File: name, SHA256: hex.EncodeToString(h.Sum(nil)), line: map[string]int{}}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(src, &doc); err != nil {
 		return nil, yamlError(name, src, err)
@@ -179,6 +213,14 @@ func Parse(name string, src []byte) (*Config, error) {
 		// file's last: name the last.
 		line := min(root.Line, len(yamlLines(src)))
 		return nil, Errors{{File: name, Line: line, Msg: "want a mapping of sweep, experiment, seeds, params, defaults, models and grid"}}
+	}
+	if len(sets) > 0 {
+		var errs Errors
+		c.Sets, errs = applySets(name, root, sets)
+		if len(errs) > 0 {
+			return nil, errs
+		}
+		r.sets = c.Sets
 	}
 	r.read(c, root)
 	if len(r.errs) > 0 {
@@ -211,11 +253,12 @@ var sweepName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$`)
 
 type reader struct {
 	file string
+	sets []*Set
 	errs Errors
 }
 
 func (r *reader) errorf(line int, key, format string, args ...any) {
-	r.errs = append(r.errs, &Error{File: r.file, Line: line, Key: key, Msg: fmt.Sprintf(format, args...)})
+	r.errs = append(r.errs, newError(r.file, r.sets, line, key, fmt.Sprintf(format, args...)))
 }
 
 // mapping calls fn for every key of n in order, reporting unknown and
@@ -233,7 +276,7 @@ func (r *reader) mapping(n *yaml.Node, path string, valid []string, fn func(key 
 		k, v := n.Content[i], n.Content[i+1]
 		key := join(path, k.Value)
 		if first, ok := seen[k.Value]; ok {
-			r.errorf(k.Line, key, "repeated key (first on line %d)", first)
+			r.errorf(k.Line, key, "repeated key (first on %s)", at(first))
 			continue
 		}
 		seen[k.Value] = k.Line
@@ -547,8 +590,8 @@ func (r *reader) models(c *Config, n *yaml.Node) {
 	}
 	crossed := func(key, path string, line int) {
 		if l, ok := axes[key]; ok && key != "model_type" { // that clash has its own message
-			c.Warnings = append(c.Warnings, &Error{File: r.file, Line: line, Key: path,
-				Msg: fmt.Sprintf("the grid axis on line %d crosses this model with its values; this one is not used", l)})
+			c.Warnings = append(c.Warnings, newError(r.file, r.sets, line, path,
+				fmt.Sprintf("the grid axis on %s crosses this model with its values; this one is not used", at(l))))
 		}
 	}
 	seen := map[string]int{}
@@ -600,7 +643,7 @@ func (r *reader) models(c *Config, n *yaml.Node) {
 			continue
 		}
 		if prev, ok := seen[m.Name]; ok {
-			r.errorf(e.Line, path+".name", "duplicate model name %q (also on line %d)", m.Name, prev)
+			r.errorf(e.Line, path+".name", "duplicate model name %q (also on %s)", m.Name, at(prev))
 			continue
 		}
 		seen[m.Name] = e.Line
@@ -648,10 +691,10 @@ func (c *Config) CheckCell(m Model, pt []int) *Error {
 	var pe *models.ParamError
 	if errors.As(err, &pe) {
 		if line, key, ok := c.where(m, pt, pe.Key); ok {
-			return &Error{File: c.File, Line: line, Key: key, Msg: err.Error()}
+			return c.Errorf(line, key, "%v", err)
 		}
 	}
-	return &Error{File: c.File, Line: m.Line, Msg: m.label() + ": " + err.Error()}
+	return c.Errorf(m.Line, "", "%s: %v", m.label(), err)
 }
 
 // Point names grid point pt (see Def): "eta=0.01, tsteps=250".
@@ -726,8 +769,8 @@ func (r *reader) check(c *Config) {
 	}
 	for i, a := range axes {
 		if !read[i] {
-			c.Warnings = append(c.Warnings, &Error{File: r.file, Line: a.Line, Key: "grid." + a.Name(),
-				Msg: "no model of the sweep reads this axis: its values make no cells of their own"})
+			c.Warnings = append(c.Warnings, c.Errorf(a.Line, "grid."+a.Name(),
+				"no model of the sweep reads this axis: its values make no cells of their own"))
 		}
 	}
 }

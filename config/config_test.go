@@ -97,3 +97,72 @@ func TestGridOverridesWhatTheBaseLacks(t *testing.T) {
 		t.Errorf("a grid of four sizes for SDI: %v", err)
 	}
 }
+
+func TestSplitPath(t *testing.T) {
+	for _, tc := range []struct{ key, want string }{
+		{"params.epochs", "params epochs"},
+		{"models[2].leak", "models [2] leak"},
+		{"models[0].params.di_g", "models [0] params di_g"},
+		{"a[1][2]", "a [1] [2]"},
+		{"", "error"},
+		{"[0]", "error"},
+		{"a..b", "error"},
+		{"a.", "error"},
+		{"a[x]", "error"},
+		{"a[1", "error"},
+		{"a[1]b", "error"},
+		{"a[-1]", "error"},
+	} {
+		segs, err := splitPath(tc.key)
+		got := "error"
+		if err == nil {
+			var parts []string
+			for _, g := range segs {
+				parts = append(parts, g.String())
+			}
+			got = strings.Join(parts, " ")
+		}
+		if got != tc.want {
+			t.Errorf("splitPath(%q) = %s (%v), want %s", tc.key, got, err, tc.want)
+		}
+	}
+}
+
+// TestSets checks what overrides do to the configuration: replace, add,
+// index into a list, and the hash that tells an overridden sweep apart.
+func TestSets(t *testing.T) {
+	src := []byte("sweep: s\nexperiment: linear_regression\nseeds: [0]\nparams:\nmodels:\n  - {name: BP, model_type: BP}\n  - {name: FA, model_type: FA}\n")
+	plain, err := Parse("s.yaml", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Parse("s.yaml", src, "params.num_iters=7", "seeds=[3, 4]", "models[1].eta=0.5", "grid.w_decay=[0, 0.1]", "description=from -set")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Base.NumIters != 7 || len(c.Seeds) != 2 || c.Seeds[1] != 4 || c.Models[1].Fields[0].String() != "0.5" ||
+		len(c.Grid) != 1 || c.Grid[0].Len() != 2 || c.Description != "from -set" {
+		t.Errorf("overrides not applied: num_iters %d, seeds %v, models[1] %v, grid %v, description %q",
+			c.Base.NumIters, c.Seeds, c.Models[1].Fields, c.Grid, c.Description)
+	}
+	if c.SHA256 == plain.SHA256 {
+		t.Error("the overridden configuration has the file's sha256")
+	}
+	again, _ := Parse("s.yaml", src, "params.num_iters=7", "seeds=[3, 4]", "models[1].eta=0.5", "grid.w_decay=[0, 0.1]", "description=from -set")
+	if again.SHA256 != c.SHA256 {
+		t.Error("the same overrides give another sha256")
+	}
+	if c.Sets[0].Over != 0 || c.Sets[1].Over != 3 || c.Sets[2].Over != 0 {
+		t.Errorf("lines overridden: %d %d %d, want 0 (new), 3, 0 (new)", c.Sets[0].Over, c.Sets[1].Over, c.Sets[2].Over)
+	}
+	// Later overrides see earlier ones.
+	c, err = Parse("s.yaml", src, "params={num_iters: 9}", "params.dt=0.5")
+	if err != nil || c.Base.NumIters != 9 || c.Base.DT != 0.5 {
+		t.Errorf("params replaced then extended: %v, %+v", err, c)
+	}
+	_, err = Parse("s.yaml", src, "models[1]=[1]")
+	var e *Error
+	if !errors.As(err, &e) || e.Set == nil || e.Set.N != 1 || !strings.Contains(err.Error(), "-set #1 (models[1]=[1], over line 7)") {
+		t.Errorf("a bad model entry from -set: %v", err)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"regexp"
+	"strconv"
 
 	"dinv/config"
 )
@@ -38,6 +39,13 @@ func LoadResolved(path string, maxCells int) (*Plan, error) {
 		return nil, err
 	}
 	p.Config.SHA256 = string(m[1])
+	for i, q := range resolvedSet.FindAllSubmatch(src, -1) {
+		text, err := strconv.Unquote(string(q[1]))
+		if err != nil {
+			return nil, &config.Error{File: path, Msg: "edited since dinv wrote it (an override in its header is not a quoted string), so its header does not describe it"}
+		}
+		p.Config.Sets = append(p.Config.Sets, &config.Set{N: i + 1, Text: text})
+	}
 	if text, err := Resolved(p); err != nil || !bytes.Equal(text, src) {
 		return nil, &config.Error{File: path, Msg: "edited since dinv wrote it (resolving it again gives other text), so its header does not describe it"}
 	}
@@ -47,3 +55,6 @@ func LoadResolved(path string, maxCells int) (*Plan, error) {
 // resolvedHeader matches the first lines of what Resolved writes, with the
 // hash of the configuration resolved.
 var resolvedHeader = regexp.MustCompile(`\A# The resolved configuration of sweep [^\n]*, from a configuration file with\n# sha256 ([0-9a-f]{64})\.`)
+
+// resolvedSet matches an override that Resolved lists in the header.
+var resolvedSet = regexp.MustCompile(`(?m)^#   -set ("[^\n]*")$`)

@@ -127,9 +127,8 @@ func NewPlan(c *config.Config, maxCells int) (*Plan, error) {
 				id := d.ID()
 				if prev, ok := owner[id]; ok {
 					if prev != vi {
-						return nil, &config.Error{File: c.File, Line: v.Line, Key: "models",
-							Msg: fmt.Sprintf("%q makes the same cells as %q (line %d): give them different values or drop one",
-								v.Name, variants[prev].Name, variants[prev].Line)}
+						return nil, c.Errorf(v.Line, "models", "%q makes the same cells as %q (%s): give them different values or drop one",
+							v.Name, variants[prev].Name, c.Where(variants[prev].Line))
 					}
 					continue
 				}
@@ -174,9 +173,8 @@ func tooMany(c *config.Config, n, max, variants, points int) error {
 	if n == math.MaxInt {
 		count = "more cells than can be counted"
 	}
-	return &config.Error{File: c.File, Line: c.Line(key), Key: key,
-		Msg: fmt.Sprintf("the plan has %s (%d models, %d grid points, %d seeds), more than -max-cells %d: shrink the %s or raise -max-cells",
-			count, variants, points, len(c.Seeds), max, key)}
+	return c.Errorf(c.Line(key), key, "the plan has %s (%d models, %d grid points, %d seeds), more than -max-cells %d: shrink the %s or raise -max-cells",
+		count, variants, points, len(c.Seeds), max, key)
 }
 
 // Shard returns the cells of shard k of n (1 <= k <= n): every n-th cell of

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -91,6 +92,14 @@ func Resolved(p *Plan) ([]byte, error) {
 	head := fmt.Sprintf("# The resolved configuration of sweep %s, from a configuration file with\n"+
 		"# sha256 %s. Every experiment parameter is written out; running this\n"+
 		"# file plans the same cells.\n", c.Sweep, c.SHA256)
+	if len(c.Sets) > 0 {
+		// The overrides are written into the file already; the header keeps
+		// them because the hash is of the file followed by them.
+		head += "# The sha256 is of the file followed by these overrides (dinv -set), applied here:\n"
+		for _, s := range c.Sets {
+			head += "#   -set " + strconv.Quote(s.Text) + "\n"
+		}
+	}
 	return append([]byte(head), body.Bytes()...), nil
 }
 

@@ -285,7 +285,7 @@ set -euo pipefail
 TOTAL=%d
 SHARD=$(( ${DINV_SHARD_OFFSET:-0} + ${SLURM_ARRAY_TASK_ID:-0} + 1 ))
 exec %s run -resolved %s-jobs "${SLURM_CPUS_PER_TASK:-%d}" -shard "$SHARD/$TOTAL" -out %s %s
-`, j.Shards, shellQuote(j.Binary), requeue, j.CPUsPerTask, shellQuote(j.Dir), shellQuote(j.Config))
+`, j.Shards, ShellQuote(j.Binary), requeue, j.CPUsPerTask, ShellQuote(j.Dir), ShellQuote(j.Config))
 	return b.String()
 }
 
@@ -306,8 +306,8 @@ func sbatchQuote(s string) string {
 	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
 }
 
-// shellQuote quotes s for bash when it needs it.
-func shellQuote(s string) string {
+// ShellQuote quotes s for bash when it needs it.
+func ShellQuote(s string) string {
 	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+=:,@") == "" {
 		return s
 	}
