@@ -78,6 +78,20 @@ func (c *planCmd) run(_ context.Context, _ *flag.FlagSet, cfg string, stdout, st
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	for _, a := range p.Config.Grid {
+		if a.Drawn != "" {
+			fmt.Fprintf(stderr, "grid.%s: drawn from %s (sample_seed %d): %s\n", a.Name(), a.Drawn, p.Config.SampleSeed, valuesText(a))
+		}
+	}
+	for _, dim := range p.Config.Dims() {
+		if len(dim) > 1 {
+			var names []string
+			for _, i := range dim {
+				names = append(names, p.Config.Axes()[i].Name())
+			}
+			fmt.Fprintf(stderr, "zip: %s take their values together\n", strings.Join(names, ", "))
+		}
+	}
 	fmt.Fprintf(stderr, "%d cells (%d crossed, %d collapsed where a rule ignores an axis) of %s in %s%s\n",
 		len(p.Cells), p.Crossed, p.Collapsed, p.Config.Experiment.Name, cfg, setsText(p.Config))
 	return nil
@@ -157,4 +171,13 @@ func setsText(c *config.Config) string {
 		return ""
 	}
 	return " with" + b.String()
+}
+
+// valuesText lists an axis's values.
+func valuesText(a config.Axis) string {
+	parts := make([]string, a.Len())
+	for i, v := range a.Values {
+		parts[i] = v.String()
+	}
+	return strings.Join(parts, ", ")
 }

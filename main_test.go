@@ -77,7 +77,7 @@ func lineDiff(want, got string) string {
 // TestPlanGolden pins the plan of the example configurations: the cells,
 // their order, their ids and the collapsing of ignored axes.
 func TestPlanGolden(t *testing.T) {
-	for _, cfg := range []string{"testdata/plan/grid.yaml", "testdata/plan/mixed.yaml", "testdata/plan/issue_example.yaml", "testdata/plan/params_grid.yaml", "testdata/plan/params_kinds.yaml", "configs/fig3a_linear.yaml"} {
+	for _, cfg := range []string{"testdata/plan/grid.yaml", "testdata/plan/mixed.yaml", "testdata/plan/issue_example.yaml", "testdata/plan/params_grid.yaml", "testdata/plan/params_kinds.yaml", "testdata/plan/random.yaml", "testdata/plan/zip.yaml", "configs/fig3a_linear.yaml"} {
 		name := strings.TrimSuffix(filepath.Base(cfg), ".yaml")
 		t.Run(name, func(t *testing.T) {
 			code, out, errs := cli(t, "plan", cfg)

@@ -2,7 +2,9 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -116,5 +118,74 @@ func TestSetsRecorded(t *testing.T) {
 	code, _, errs = cli(t, "run", "-resolved", "-set", "seeds=[1]", "-out", dir, filepath.Join(dir, "sweep.yaml"))
 	if code != 2 || !strings.Contains(errs, "-set cannot change a -resolved sweep.yaml") {
 		t.Errorf("run -resolved -set: exit %d, %s", code, errs)
+	}
+}
+
+// TestDrawnAxesStable checks that drawn axes draw the same values on every
+// run: two plans, a run and its resume, two shards, and the folder's
+// sweep.yaml (which lists them) all make the same cells; another
+// sample_seed draws others.
+func TestDrawnAxesStable(t *testing.T) {
+	cfg := "testdata/plan/random.yaml"
+	plan := func(args ...string) string {
+		t.Helper()
+		code, out, errs := cli(t, append(append([]string{"plan", "-json"}, args...), cfg)...)
+		if code != 0 {
+			t.Fatalf("plan: %s", errs)
+		}
+		return out
+	}
+	first := plan()
+	if again := plan(); again != first {
+		t.Fatal("two plans of a drawn sweep differ")
+	}
+	if other := plan("-set", "sample_seed=8"); other == first {
+		t.Fatal("sample_seed 8 draws what sample_seed 7 draws")
+	}
+	ids := func(plan string) []string {
+		var out []string
+		for _, line := range strings.Split(strings.TrimSpace(plan), "\n") {
+			id, _, _ := strings.Cut(strings.TrimPrefix(line, `{"cell_id":"`), `"`)
+			out = append(out, id)
+		}
+		return out
+	}
+	want := ids(first)
+
+	tmp := t.TempDir()
+	whole, sharded := filepath.Join(tmp, "whole"), filepath.Join(tmp, "sharded")
+	if code, _, errs := cli(t, "run", "-jobs", "2", "-out", whole, cfg); code != 0 {
+		t.Fatalf("run: %s", errs)
+	}
+	code, _, errs := cli(t, "run", "-jobs", "2", "-out", whole, cfg)
+	if code != 0 || !strings.Contains(errs, fmt.Sprintf("0 ok, 0 diverged, 0 failed, %d skipped", len(want))) {
+		t.Fatalf("the resume did not find every cell finished: exit %d\n%s", code, errs)
+	}
+	for _, shard := range []string{"1/2", "2/2"} {
+		if code, _, errs := cli(t, "run", "-shard", shard, "-out", sharded, cfg); code != 0 {
+			t.Fatalf("run -shard %s: %s", shard, errs)
+		}
+	}
+	sameResults(t, whole, sharded)
+	runs, err := results.ReadRuns(whole)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range runs {
+		got = append(got, r.CellID)
+	}
+	slices.Sort(got)
+	sorted := slices.Sorted(slices.Values(want))
+	if !slices.Equal(got, sorted) {
+		t.Errorf("the run made cells %v, the plan %v", got, sorted)
+	}
+	// sweep.yaml lists the drawn values: planning it gives the same cells.
+	code, out, errs := cli(t, "plan", "-json", filepath.Join(whole, "sweep.yaml"))
+	if code != 0 {
+		t.Fatalf("plan of sweep.yaml: %s", errs)
+	}
+	if !slices.Equal(ids(out), want) {
+		t.Errorf("sweep.yaml plans other cells than the configuration")
 	}
 }

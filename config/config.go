@@ -33,11 +33,12 @@ type Config struct {
 	DataDir     string // MNIST data folder; not part of any cell's identity
 	SaveWeights bool   // keep each finished cell's weights as DIR/weights/<id>.npz; not part of any cell's identity
 
-	Seeds    []uint64
-	Base     models.Params // the experiment's defaults with the sweep's params applied
-	Defaults []cell.Value  // fallbacks for the model fields, in cell.Fields order
-	Models   []Model       // named variants; empty when the grid names model_type
-	Grid     []Axis        // in cell.Fields order, only the axes present
+	Seeds      []uint64
+	SampleSeed uint64        // the seed of the grid's drawn axes
+	Base       models.Params // the experiment's defaults with the sweep's params applied
+	Defaults   []cell.Value  // fallbacks for the model fields, in cell.Fields order
+	Models     []Model       // named variants; empty when the grid names model_type
+	Grid       []Axis        // in cell.Fields order, only the axes present
 
 	// Warnings are things a reader should know that do not stop the sweep:
 	// a model field that a grid axis overrides.
@@ -67,8 +68,12 @@ type Model struct {
 type Axis struct {
 	Field  *cell.Field
 	Values []cell.Value
-	Line   int   // of the key
-	Lines  []int // of each value
+	Line   int    // of the key
+	Lines  []int  // of each value
+	Drawn  string // how the values were drawn ("log_uniform [0.0001, 0.1], 8 samples"); empty when listed
+	Zip    int    // 1 + the index of its group in zip; 0 when crossed
+
+	partial bool // some values did not read: an error is reported
 }
 
 // Name is the axis's key in grid.
@@ -230,7 +235,7 @@ func Parse(name string, src []byte, sets ...string) (*Config, error) {
 	return c, nil
 }
 
-var topKeys = []string{"sweep", "experiment", "description", "data_dir", "save_weights", "seeds", "params", "defaults", "models", "grid"}
+var topKeys = []string{"sweep", "experiment", "description", "data_dir", "save_weights", "seeds", "sample_seed", "params", "defaults", "models", "grid", "zip"}
 
 // The keys of model entries and of defaults come from the cell vocabulary;
 // the grid takes any field's axis name.
@@ -290,7 +295,7 @@ func (r *reader) mapping(n *yaml.Node, path string, valid []string, fn func(key 
 }
 
 func (r *reader) read(c *Config, root *yaml.Node) {
-	var params, defaults, modelsNode, grid, seeds *yaml.Node
+	var params, defaults, modelsNode, grid, seeds, zip *yaml.Node
 	r.mapping(root, "", topKeys, func(key string, k, v *yaml.Node) {
 		c.line[key] = k.Line
 		switch key {
@@ -329,6 +334,14 @@ func (r *reader) read(c *Config, root *yaml.Node) {
 			modelsNode = v
 		case "grid":
 			grid = v
+		case "zip":
+			zip = v
+		case "sample_seed":
+			s, err := strconv.ParseUint(v.Value, 0, 64)
+			if v.Kind != yaml.ScalarNode || v.Tag != "!!int" || err != nil {
+				r.errorf(v.Line, key, "want a non-negative integer, got %s", describe(v))
+			}
+			c.SampleSeed = s
 		}
 	})
 	for _, req := range []string{"sweep", "experiment", "seeds"} {
@@ -360,6 +373,14 @@ func (r *reader) read(c *Config, root *yaml.Node) {
 	if grid != nil {
 		r.grid(c, grid)
 	}
+	if zip != nil {
+		if grid == nil {
+			r.errorf(zip.Line, "zip", "zips axes of the grid, and there is no grid")
+		} else {
+			r.zip(c, zip)
+		}
+	}
+	r.repeats(c)
 	if modelsNode != nil {
 		r.models(c, modelsNode)
 	}
@@ -538,30 +559,35 @@ func (r *reader) grid(c *Config, n *yaml.Node) {
 			return
 		}
 		a := Axis{Field: f, Line: k.Line}
-		if v.Kind != yaml.SequenceNode {
-			r.errorf(v.Line, path, "want a list of values, got %s", describe(v))
+		list := v.Content
+		switch {
+		case v.Kind == yaml.MappingNode:
+			before := len(r.errs)
+			list, a.Drawn = r.draw(c, f, path, v)
+			if len(r.errs) > before {
+				return
+			}
+		case v.Kind != yaml.SequenceNode:
+			r.errorf(v.Line, path, "want a list of values or a distribution such as {log_uniform: [1.0e-4, 1.0e-1], samples: 8}, got %s", describe(v))
 			return
-		}
-		if len(v.Content) == 0 {
+		case len(v.Content) == 0:
 			r.errorf(v.Line, path, "empty axis: give at least one value, or remove the axis")
 			return
 		}
-		seen := map[string]bool{}
-		for i, e := range v.Content {
+		for i, e := range list {
 			p := fmt.Sprintf("%s[%d]", path, i)
+			if a.Drawn != "" {
+				p += " (drawn)"
+			}
 			val, ok := r.value(f, p, e)
 			if !ok {
 				continue
 			}
 			r.checkValue(c, val, e.Line, p)
-			if id := val.String(); seen[id] {
-				r.errorf(e.Line, p, "value %s is listed twice", id)
-			} else {
-				seen[id] = true
-			}
 			a.Values = append(a.Values, val)
 			a.Lines = append(a.Lines, e.Line)
 		}
+		a.partial = len(a.Values) < len(list)
 		c.Grid = append(c.Grid, a)
 	})
 	slices.SortStableFunc(c.Grid, func(a, b Axis) int { return a.Field.Index() - b.Field.Index() })

@@ -68,15 +68,25 @@ func NewPlan(c *config.Config, maxCells int) (*Plan, error) {
 	}
 	// Count before expanding anything, in arithmetic that cannot wrap: a
 	// rule's cells cross only the axes it reads (the others collapse).
+	// A zipped group of axes is one dimension: its axes share an index.
+	dims := c.Dims()
+	reads := func(v config.Model, dim []int) bool {
+		for _, i := range dim {
+			if axes[i].Field.Reads(v.Rule) {
+				return true
+			}
+		}
+		return false
+	}
 	points, cells := 1, 0
-	for _, a := range axes {
-		points = mulSat(points, a.Len())
+	for _, dim := range dims {
+		points = mulSat(points, axes[dim[0]].Len())
 	}
 	for _, v := range variants {
 		n := len(c.Seeds)
-		for _, a := range axes {
-			if a.Field.Reads(v.Rule) {
-				n = mulSat(n, a.Len())
+		for _, dim := range dims {
+			if reads(v, dim) {
+				n = mulSat(n, axes[dim[0]].Len())
 			}
 		}
 		cells = addSat(cells, n)
@@ -88,26 +98,29 @@ func NewPlan(c *config.Config, maxCells int) (*Plan, error) {
 	p.Cells = make([]Cell, 0, cells)
 	owner := map[string]int{} // cell id -> variant index
 	for vi, v := range variants {
-		// The points of the axes this rule reads, in crossed order; an
-		// axis it ignores stays unset, where the crossed order meets each
-		// of its cells first.
-		size := make([]int, len(axes))
+		// The points of the dimensions this rule reads, in crossed order;
+		// an axis it ignores stays unset, where the crossed order meets
+		// each of its cells first.
+		size := make([]int, len(dims))
 		n := 1
-		for i, a := range axes {
-			size[i] = 1
-			if a.Field.Reads(v.Rule) {
-				size[i] = a.Len()
+		for d, dim := range dims {
+			size[d] = 1
+			if reads(v, dim) {
+				size[d] = axes[dim[0]].Len()
 			}
-			n *= size[i]
+			n *= size[d]
 		}
 		pt := make([]int, len(axes))
 		for k := range n {
 			rest := k
-			for i := len(axes) - 1; i >= 0; i-- {
-				pt[i] = rest % size[i]
-				rest /= size[i]
-				if size[i] == 1 && !axes[i].Field.Reads(v.Rule) {
-					pt[i] = -1
+			for d := len(dims) - 1; d >= 0; d-- {
+				j := rest % size[d]
+				rest /= size[d]
+				for _, i := range dims[d] {
+					pt[i] = j
+					if !axes[i].Field.Reads(v.Rule) {
+						pt[i] = -1
+					}
 				}
 			}
 			if err := c.CheckCell(v, pt); err != nil {

@@ -80,6 +80,22 @@ func Resolved(p *Plan) ([]byte, error) {
 			g.addFlow(a.Name(), vals)
 		}
 		doc.addNode("grid", g.node())
+		// Drawn axes are written as the lists they drew; zipped ones keep
+		// their groups.
+		var zip [][]string
+		for _, a := range c.Grid {
+			if a.Zip == 0 {
+				continue
+			}
+			for len(zip) < a.Zip {
+				zip = append(zip, nil)
+			}
+			zip[a.Zip-1] = append(zip[a.Zip-1], a.Name())
+		}
+		zip = slices.DeleteFunc(zip, func(g []string) bool { return g == nil })
+		if len(zip) > 0 {
+			doc.addFlow("zip", zip)
+		}
 	}
 	var body bytes.Buffer
 	enc := yaml.NewEncoder(&body)
