@@ -62,8 +62,8 @@ func TestParamsGrid(t *testing.T) {
 			continue
 		}
 		if first == nil {
-			first = []float64{r.FinalTrainError}
-		} else if r.FinalTrainError != first[0] {
+			first = []float64{*r.FinalTrainError}
+		} else if *r.FinalTrainError != first[0] {
 			distinct = true
 		}
 	}

@@ -348,18 +348,18 @@ func summaryFolder(t *testing.T) string {
 		d := cell.Def
 		r := results.Run{
 			CellKey: cell.Key(p.Config.Sweep), FbackGain: d.FbackGain(), Params: d.ParamsJSON(),
-			Status: results.StatusOK, Steps: 300, FinalTrainError: 0.05 + float64(0.01*float64(i)), FinalTestError: 0.08 + float64(0.005*float64(i)), // no FMA
+			Status: results.StatusOK, Steps: 300, FinalTrainError: fp(0.05 + float64(0.01*float64(i))), FinalTestError: fp(0.08 + float64(0.005*float64(i))), // no FMA
 			WallSeconds: 1.25 * float64(i+1), StartedAt: started, FinishedAt: started.Add(time.Minute),
 			ToolVersion: "test", ConfigSHA256: p.Config.SHA256,
 		}
 		switch {
 		case cell.Model == "BP" && d.Params.Eta == 0.01, cell.Model == "DI" && d.Params.Eta == 0.01 && d.Seed == 2:
 			r.Status, r.Message = results.StatusFailed, "linalg: feedback loop not stable"
-			r.FinalTrainError, r.FinalTestError = math.NaN(), math.NaN()
+			r.FinalTrainError, r.FinalTestError = nil, nil
 		case cell.Model == "DI" && d.Params.Eta == 0.01 && d.Seed == 1:
-			r.Status, r.FinalTrainError, r.FinalTestError = results.StatusDiverged, math.NaN(), math.NaN()
+			r.Status, r.FinalTrainError, r.FinalTestError = results.StatusDiverged, fp(math.NaN()), fp(math.NaN())
 		case cell.Model == "FA" && d.Params.Eta == 0.001 && d.Seed == 0:
-			r.FinalTestError = math.NaN()
+			r.FinalTestError = nil // not measured
 		}
 		write(r)
 	}
@@ -367,7 +367,7 @@ func summaryFolder(t *testing.T) string {
 	write(results.Run{
 		CellKey: results.CellKey{CellID: "00000000deadbeef", Sweep: "golden", Experiment: "mnist_classification",
 			Model: "NDI-old", ModelType: "NDI", FbackType: "neg-transpose", Leak: &leak, Eta: 0.001, Seed: 0},
-		Params: "{}", Status: results.StatusOK, Steps: 300, FinalTrainError: 0.5, FinalTestError: 0.25, WallSeconds: 100,
+		Params: "{}", Status: results.StatusOK, Steps: 300, FinalTrainError: fp(0.5), FinalTestError: fp(0.25), WallSeconds: 100,
 		StartedAt: started, FinishedAt: started,
 	})
 	return dir

@@ -122,8 +122,8 @@ func TestSaveWeights(t *testing.T) {
 				keys = v
 			}
 		}
-		if numpyErr != r.FinalTestError {
-			t.Errorf("%s: numpy's test error of the saved network is %v, the runs row's %v\n%s", r.Model, numpyErr, r.FinalTestError, out)
+		if r.FinalTestError == nil || numpyErr != *r.FinalTestError {
+			t.Errorf("%s: numpy's test error of the saved network is %v, the runs row's %v\n%s", r.Model, numpyErr, ptrText(r.FinalTestError), out)
 		}
 		want := "W0 W1 b0 b1 sizes"
 		if r.Model == "FA" {

@@ -5,10 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math"
 	"math/rand/v2"
+	"reflect"
 	"runtime/debug"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -176,8 +175,18 @@ func LookupExperiment(name string) (*Experiment, error) {
 func (p Params) Override(js []byte) (Params, error) {
 	dec := json.NewDecoder(bytes.NewReader(js))
 	dec.DisallowUnknownFields()
+	// Decoding a list reuses the slice it decodes into when it fits: every
+	// list must be q's own, or p's (a sweep's base, shared by its models)
+	// would change under the caller.
 	q := p
-	q.Sizes = slices.Clone(p.Sizes)
+	v := reflect.ValueOf(&q).Elem()
+	for i := range v.NumField() {
+		if f := v.Field(i); f.Kind() == reflect.Slice && !f.IsNil() {
+			c := reflect.MakeSlice(f.Type(), f.Len(), f.Len())
+			reflect.Copy(c, f)
+			f.Set(c)
+		}
+	}
 	if err := dec.Decode(&q); err != nil {
 		return p, err
 	}
@@ -255,7 +264,7 @@ func (e *Experiment) Run(ctx context.Context, env Env, p Params, m Model, seed u
 			}
 		default:
 		}
-		return Result{FinalTrainError: math.NaN(), FinalTestError: math.NaN()}, ctx.Err()
+		return Result{}, ctx.Err()
 	}
 }
 

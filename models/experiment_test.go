@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -94,5 +95,25 @@ func TestRunWrapper(t *testing.T) {
 	<-done
 	if rec.n != 0 {
 		t.Errorf("%d points recorded after Run returned", rec.n)
+	}
+}
+
+// TestOverrideOwnsLists: Override gives the result lists of its own, so
+// that overriding a model's eval_sets, clip or sizes with a list that fits
+// in the base's leaves the base, which a sweep's models share, as it was.
+func TestOverrideOwnsLists(t *testing.T) {
+	base := Params{Sizes: []int{784, 100, 10}, Clip: []float64{5, 5}, EvalSets: []string{"train", "test"}}
+	for _, js := range []string{`{"sizes": [784, 10]}`, `{"clip": [1]}`, `{"eval_sets": ["test"]}`} {
+		q, err := base.Override([]byte(js))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(base.Sizes, []int{784, 100, 10}) || !reflect.DeepEqual(base.Clip, []float64{5, 5}) ||
+			!reflect.DeepEqual(base.EvalSets, []string{"train", "test"}) {
+			t.Fatalf("Override(%s) changed its receiver: sizes %v, clip %v, eval_sets %v", js, base.Sizes, base.Clip, base.EvalSets)
+		}
+		if reflect.DeepEqual(q, base) {
+			t.Errorf("Override(%s) changed nothing", js)
+		}
 	}
 }

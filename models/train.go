@@ -68,11 +68,23 @@ type Result struct {
 	Status          Status
 	Steps           int     // training steps taken (examples, or minibatches)
 	DivergedAt      int     // the step at which divergence was seen, if Diverged
-	FinalTrainError float64 // NaN when not measured
-	FinalTestError  float64 // NaN when not measured
-	SSARuns         int     // stability optimisations run (initial and re-stabilising)
-	SSARetries      int     // of which restarted from a fresh random B
+	FinalTrainError Measure // the last one recorded
+	FinalTestError  Measure
+	SSARuns         int // stability optimisations run (initial and re-stabilising)
+	SSARetries      int // of which restarted from a fresh random B
 }
+
+// A Measure is an error that a run measured, or nothing (OK false): the
+// regressions have no test set, and MNIST measures only its eval_sets. A
+// measured error may be NaN or Inf (a diverged run); an unmeasured one has
+// no value at all, which the runs table writes as null.
+type Measure struct {
+	Value float64
+	OK    bool
+}
+
+// Measured is v, measured.
+func Measured(v float64) Measure { return Measure{Value: v, OK: true} }
 
 // ErrSSA is wrapped by the error of a run whose feedback could not be made
 // stable, even from fresh random starting points.
@@ -255,9 +267,9 @@ func NewRun(ctx context.Context, p Params, m Model, seed uint64, spec NetSpec, o
 }
 
 // Failed is the Result of a run that failed before or while training:
-// NaN errors and the stability optimiser's counts.
+// no errors measured, and the stability optimiser's counts.
 func (t *Trainer) Failed() Result {
-	return Result{FinalTrainError: math.NaN(), FinalTestError: math.NaN(), SSARuns: t.ssaRuns, SSARetries: t.ssaRetries}
+	return Result{SSARuns: t.ssaRuns, SSARetries: t.ssaRetries}
 }
 
 // Train runs the part of a run common to every experiment: steps training
@@ -265,14 +277,13 @@ func (t *Trainer) Failed() Result {
 // column per example; see Step), with the stability re-optimisation of DI
 // and SDI, their diagnostics every diag_every steps, and eval every
 // eval_every steps and after the last one. eval records its own metrics
-// and returns the train and test errors (NaN where not measured) and
-// whether every measured error was finite. A run whose errors or weights
+// and returns the train and test errors it measured (a zero Measure where
+// it measured none) and whether every measured error was finite. A run whose errors or weights
 // stop being finite ends with status Diverged and no error; Train returns
 // ctx's error soon after ctx ends, even in the middle of a DI step.
 func (t *Trainer) Train(ctx context.Context, steps int, rec Recorder,
 	next func(k int) (x, y *mat.Dense),
-	eval func(k int) (train, test float64, finite bool, err error)) (res Result, err error) {
-	res = Result{FinalTrainError: math.NaN(), FinalTestError: math.NaN()}
+	eval func(k int) (train, test Measure, finite bool, err error)) (res Result, err error) {
 	defer func() { res.SSARuns, res.SSARetries = t.ssaRuns, t.ssaRetries }()
 	defer func() {
 		if err == nil && t.ckpt != nil {

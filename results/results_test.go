@@ -73,8 +73,8 @@ func fullRun() Run {
 		Status:          StatusOK,
 		Message:         "ünïcode: λ_max < 0",
 		Steps:           2000,
-		FinalTrainError: 0.0123,
-		FinalTestError:  0.0456,
+		FinalTrainError: ptr(0.0123),
+		FinalTestError:  ptr(0.0456),
 		WallSeconds:     12.5,
 		SSARuns:         3,
 		StartedAt:       time.Date(2024, 5, 6, 7, 8, 9, 123456789, cet),
@@ -122,17 +122,22 @@ func TestRunRoundTrip(t *testing.T) {
 	noFeedback.FbackType, noFeedback.FbackGain, noFeedback.Leak = "", nil, nil
 	noFeedback.ModelType = "BP"
 	noFeedback.Status, noFeedback.Message = StatusDiverged, "loss is NaN at step 17"
-	noFeedback.FinalTestError = math.NaN()
-	noFeedback.FinalTrainError = math.Inf(1)
+	noFeedback.FinalTestError = nil // not measured
+	noFeedback.FinalTrainError = ptr(math.Inf(1))
 
-	zero := Run{Status: StatusFailed, FinalTrainError: math.NaN(), FinalTestError: math.NaN()}
+	zero := Run{Status: StatusFailed}
 
 	for _, tc := range []struct {
 		name string
 		run  Run
 	}{
 		{"every field", fullRun()},
-		{"nulls and NaN", noFeedback},
+		{"nulls and Inf", noFeedback},
+		{"NaN measured", func() Run {
+			r := fullRun()
+			r.FinalTrainError, r.FinalTestError = ptr(math.NaN()), ptr(math.NaN())
+			return r
+		}()},
 		{"zero", zero},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -154,47 +159,61 @@ func TestRunRoundTrip(t *testing.T) {
 	}
 }
 
-// TestReadRunVersion1: a runs file of format version 1, written before the
-// kernels column, reads as it did, with its parameter columns, and Kernels
-// empty: folders of earlier runs stay readable and resumable.
+// TestReadRunVersion1 and 2: runs files of format versions 1 (before the
+// kernels column) and 2 (before the final errors were nullable, with NaN
+// for not measured) read as they did, with their parameter columns, Kernels
+// empty in version 1 and a NaN final error as not measured (nil): folders
+// of earlier runs stay readable and resumable.
 func TestReadRunVersion1(t *testing.T) {
-	r := fullRun()
-	r.Axes = []ParamColumn{{Name: "tsteps", Type: "int64", Value: int64(300)}, {Name: "dt", Type: "float64"}}
-	dir := t.TempDir()
-	path := filepath.Join(dir, "run.parquet")
-	if err := WriteRun(path, r); err != nil {
-		t.Fatal(err)
-	}
-	tbl, _, err := readTable(path, runsSchema, runsLimits)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tbl.Release()
-	var fields []arrow.Field
-	var cols []arrow.Array
-	for i := range int(tbl.NumCols()) {
-		if i == runKernels {
-			continue
-		}
-		fields = append(fields, tbl.Schema().Field(i))
-		cols = append(cols, tbl.Column(i).Data().Chunk(0))
-	}
-	old := array.NewRecord(arrow.NewSchema(fields, nil), cols, 1)
-	defer old.Release()
-	oldPath := filepath.Join(dir, "v1.parquet")
-	if err := writeRecord(oldPath, old); err != nil {
-		t.Fatal(err)
-	}
-	got, err := ReadRun(oldPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := r
-	want.Kernels = ""
-	want.StartedAt = want.StartedAt.Truncate(time.Microsecond).UTC()
-	want.FinishedAt = want.FinishedAt.Truncate(time.Microsecond).UTC()
-	if g, w := dump(got), dump(want); g != w {
-		t.Errorf("read back\n%s\nwant\n%s", g, w)
+	for _, version := range []int{1, 2} {
+		t.Run(fmt.Sprint("version ", version), func(t *testing.T) {
+			r := fullRun()
+			r.Axes = []ParamColumn{{Name: "tsteps", Type: "int64", Value: int64(300)}, {Name: "dt", Type: "float64"}}
+			r.FinalTestError = ptr(math.NaN()) // as versions 1 and 2 wrote "not measured"
+			dir := t.TempDir()
+			path := filepath.Join(dir, "run.parquet")
+			if err := WriteRun(path, r); err != nil {
+				t.Fatal(err)
+			}
+			tbl, _, err := readTable(path, runsSchema, runsLimits)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tbl.Release()
+			var fields []arrow.Field
+			var cols []arrow.Array
+			for i := range int(tbl.NumCols()) {
+				if i == runKernels && version == 1 {
+					continue
+				}
+				f := tbl.Schema().Field(i)
+				if i == runFinalTrainError || i == runFinalTestError {
+					f.Nullable = false
+				}
+				fields = append(fields, f)
+				cols = append(cols, tbl.Column(i).Data().Chunk(0))
+			}
+			old := array.NewRecord(arrow.NewSchema(fields, nil), cols, 1)
+			defer old.Release()
+			oldPath := filepath.Join(dir, "old.parquet")
+			if err := writeRecord(oldPath, old); err != nil {
+				t.Fatal(err)
+			}
+			got, err := ReadRun(oldPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := r
+			if version == 1 {
+				want.Kernels = ""
+			}
+			want.FinalTestError = nil
+			want.StartedAt = want.StartedAt.Truncate(time.Microsecond).UTC()
+			want.FinishedAt = want.FinishedAt.Truncate(time.Microsecond).UTC()
+			if g, w := dump(got), dump(want); g != w {
+				t.Errorf("read back\n%s\nwant\n%s", g, w)
+			}
+		})
 	}
 }
 

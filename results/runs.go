@@ -16,13 +16,17 @@ import (
 // produced it.
 type Run struct {
 	CellKey
-	FbackGain       *float64 // nil → null (rules without feedback)
-	Params          string   // JSON text of the resolved experiment parameters
-	Status          Status
-	Message         string
-	Steps           int64
-	FinalTrainError float64 // NaN where not measured (written as NaN, not null)
-	FinalTestError  float64
+	FbackGain *float64 // nil → null (rules without feedback)
+	Params    string   // JSON text of the resolved experiment parameters
+	Status    Status
+	Message   string
+	Steps     int64
+	// The last errors measured: nil (null) where nothing was measured (the
+	// regressions have no test set; MNIST measures its eval_sets; a failed
+	// cell measured nothing), NaN or Inf only for a value that was computed
+	// so (a diverged cell).
+	FinalTrainError *float64
+	FinalTestError  *float64
 	WallSeconds     float64
 	SSARuns         int64
 	StartedAt       time.Time // written as a UTC timestamp in microseconds
@@ -60,8 +64,8 @@ func writeRun(path string, r Run) error {
 	appendString(b, runStatus, string(r.Status), 1)
 	appendString(b, runMessage, r.Message, 1)
 	b.Field(runSteps).(*array.Int64Builder).Append(r.Steps)
-	appendFloat(b, runFinalTrainError, &r.FinalTrainError, 1)
-	appendFloat(b, runFinalTestError, &r.FinalTestError, 1)
+	appendFloat(b, runFinalTrainError, r.FinalTrainError, 1)
+	appendFloat(b, runFinalTestError, r.FinalTestError, 1)
 	appendFloat(b, runWallSeconds, &r.WallSeconds, 1)
 	b.Field(runSSARuns).(*array.Int64Builder).Append(r.SSARuns)
 	b.Field(runStartedAt).(*array.TimestampBuilder).Append(arrow.Timestamp(r.StartedAt.UnixMicro()))
@@ -99,8 +103,8 @@ func ReadRun(path string) (Run, error) {
 			Status:          Status(strings.Clone(stringAt(rec, runStatus, 0))),
 			Message:         strings.Clone(stringAt(rec, runMessage, 0)),
 			Steps:           rec.Column(runSteps).(*array.Int64).Value(0),
-			FinalTrainError: *floatAt(rec, runFinalTrainError, 0),
-			FinalTestError:  *floatAt(rec, runFinalTestError, 0),
+			FinalTrainError: measureAt(rec, runFinalTrainError, 0),
+			FinalTestError:  measureAt(rec, runFinalTestError, 0),
 			WallSeconds:     *floatAt(rec, runWallSeconds, 0),
 			SSARuns:         rec.Column(runSSARuns).(*array.Int64).Value(0),
 			StartedAt:       timeAt(rec, runStartedAt, 0),

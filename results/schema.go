@@ -3,6 +3,7 @@ package results
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -13,8 +14,11 @@ import (
 // FormatVersion is the version of the results format. It is not part of
 // any cell id (see cell.Numerics): a new layout keeps every finished cell.
 // Version 2 added the runs table's kernels column; files of version 1,
-// without it, are still read (Run.Kernels is "").
-const FormatVersion = 2
+// without it, are still read (Run.Kernels is ""). Version 3 made
+// final_train_error and final_test_error nullable: null where nothing was
+// measured, where versions 1 and 2 wrote NaN; their files are still read,
+// a NaN as not measured.
+const FormatVersion = 3
 
 var (
 	utf8Type  = arrow.BinaryTypes.String
@@ -70,8 +74,8 @@ var runsSchema = arrow.NewSchema([]arrow.Field{
 	runStatus:          {Name: "status", Type: utf8Type},
 	runMessage:         {Name: "message", Type: utf8Type},
 	runSteps:           {Name: "steps", Type: arrow.PrimitiveTypes.Int64},
-	runFinalTrainError: {Name: "final_train_error", Type: arrow.PrimitiveTypes.Float64},
-	runFinalTestError:  {Name: "final_test_error", Type: arrow.PrimitiveTypes.Float64},
+	runFinalTrainError: {Name: "final_train_error", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+	runFinalTestError:  {Name: "final_test_error", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
 	runWallSeconds:     {Name: "wall_seconds", Type: arrow.PrimitiveTypes.Float64},
 	runSSARuns:         {Name: "ssa_runs", Type: arrow.PrimitiveTypes.Int64},
 	runStartedAt:       {Name: "started_at", Type: timestamp},
@@ -137,9 +141,11 @@ var curvesSchema = arrow.NewSchema([]arrow.Field{
 func checkSchema(got, want *arrow.Schema) error {
 	if want == runsSchema {
 		n := runsFixed(got)
-		if n == legacyRunsFields {
-			want = arrow.NewSchema(runsSchema.Fields()[:n], nil)
+		fields := slices.Clone(runsSchema.Fields()[:n])
+		if legacyErrors(got) { // versions 1 and 2: NaN for not measured
+			fields[runFinalTrainError].Nullable, fields[runFinalTestError].Nullable = false, false
 		}
+		want = arrow.NewSchema(fields, nil)
 		if got.NumFields() > n {
 			if err := checkFields(arrow.NewSchema(got.Fields()[:n], nil), want); err != nil {
 				return err
@@ -315,6 +321,25 @@ func stringAt(rec arrow.Record, col, i int) string {
 }
 
 // floatAt returns row i of the float64 column col, nil for null.
+// legacyErrors reports whether a runs table of schema s comes from format
+// version 1 or 2, whose final errors are not nullable and hold NaN where
+// nothing was measured.
+func legacyErrors(s *arrow.Schema) bool {
+	return s.NumFields() > runFinalTestError && s.Field(runFinalTestError).Name == "final_test_error" &&
+		!s.Field(runFinalTestError).Nullable
+}
+
+// measureAt is floatAt for a final error: in a file of version 1 or 2 a
+// NaN is "not measured", which those versions could not tell from a NaN
+// measured (the status says diverged then).
+func measureAt(rec arrow.Record, col, i int) *float64 {
+	v := floatAt(rec, col, i)
+	if v != nil && math.IsNaN(*v) && legacyErrors(rec.Schema()) {
+		return nil
+	}
+	return v
+}
+
 func floatAt(rec arrow.Record, col, i int) *float64 {
 	a := rec.Column(col).(*array.Float64)
 	if a.IsNull(i) {

@@ -457,8 +457,8 @@ func (w *worker) run(ctx context.Context, c *Cell) {
 		FbackGain:       c.Def.FbackGain(),
 		Params:          c.Def.ParamsJSON(),
 		Steps:           int64(res.Steps),
-		FinalTrainError: res.FinalTrainError,
-		FinalTestError:  res.FinalTestError,
+		FinalTrainError: measured(res.FinalTrainError),
+		FinalTestError:  measured(res.FinalTestError),
 		WallSeconds:     (cp.before + finished.Sub(cp.this)).Seconds(),
 		SSARuns:         int64(res.SSARuns),
 		StartedAt:       started.UTC(),
@@ -471,7 +471,7 @@ func (w *worker) run(ctx context.Context, c *Cell) {
 	switch {
 	case err != nil:
 		run.Status, run.Message = results.StatusFailed, err.Error()
-		run.FinalTrainError, run.FinalTestError = math.NaN(), math.NaN()
+		run.FinalTrainError, run.FinalTestError = nil, nil
 	case res.Status == models.Diverged:
 		run.Status, run.Message = results.StatusDiverged, fmt.Sprintf("diverged at step %d", res.DivergedAt)
 	default:
@@ -501,7 +501,7 @@ func (w *worker) run(ctx context.Context, c *Cell) {
 		// Record the failure where a small file still fits (a disk that
 		// filled up under a curves file), so that status says why.
 		run.Status, run.Message = results.StatusFailed, "writing results: "+werr.Error()
-		run.FinalTrainError, run.FinalTestError = math.NaN(), math.NaN()
+		run.FinalTrainError, run.FinalTestError = nil, nil
 		msg := run.Message
 		if err := results.WriteRun(runs, run); err != nil {
 			msg += " (and its failure could not be recorded: status counts it pending)"
@@ -578,4 +578,14 @@ func (r *recorder) Record(step int, metric string, layer int, value float64) {
 func firstLine(s string) string {
 	first, _, _ := strings.Cut(s, "\n")
 	return first
+}
+
+// measured is a final error as the runs table keeps it: nil (null) when
+// nothing was measured.
+func measured(m models.Measure) *float64 {
+	if !m.OK {
+		return nil
+	}
+	v := m.Value
+	return &v
 }

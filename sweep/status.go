@@ -167,7 +167,7 @@ func InFlightCurves(dir string) ([]results.Run, []results.Curve, []error) {
 		key := cl.Key(c.Sweep)
 		runs = append(runs, results.Run{CellKey: key, FbackGain: cl.Def.FbackGain(), Params: cl.Def.ParamsJSON(),
 			Status: results.StatusOK, Message: "in flight", Steps: int64(f.State.Step),
-			FinalTrainError: f.State.Result.FinalTrainError, FinalTestError: f.State.Result.FinalTestError})
+			FinalTrainError: measured(f.State.Result.FinalTrainError), FinalTestError: measured(f.State.Result.FinalTestError)})
 		curves = append(curves, results.Curve{CellKey: key, Points: f.Points})
 	}
 	return runs, curves, errs

@@ -83,8 +83,8 @@ func sameTables(t *testing.T, a, b string) {
 	}
 	for i := range ra {
 		x, y := ra[i], rb[i]
-		if bitsEqual(x.FinalTrainError, y.FinalTrainError) && bitsEqual(x.FinalTestError, y.FinalTestError) {
-			x.FinalTrainError, y.FinalTrainError, x.FinalTestError, y.FinalTestError = 0, 0, 0, 0
+		if ptrBitsEqual(x.FinalTrainError, y.FinalTrainError) && ptrBitsEqual(x.FinalTestError, y.FinalTestError) {
+			x.FinalTrainError, y.FinalTrainError, x.FinalTestError, y.FinalTestError = nil, nil, nil, nil
 		}
 		if !reflect.DeepEqual(x, y) {
 			t.Errorf("runs differ:\n%+v\n%+v", x, y)
@@ -104,6 +104,11 @@ func sameTables(t *testing.T, a, b string) {
 }
 
 func bitsEqual(a, b float64) bool { return math.Float64bits(a) == math.Float64bits(b) }
+
+// ptrBitsEqual is bitsEqual for nullable values: both null, or both the same bits.
+func ptrBitsEqual(a, b *float64) bool {
+	return a == nil && b == nil || a != nil && b != nil && bitsEqual(*a, *b)
+}
 
 func TestJobsDeterminism(t *testing.T) {
 	p := plan(t, "small.yaml", small)

@@ -250,8 +250,9 @@ func run(ctx context.Context, env models.Env, p models.Params, m models.Model, s
 		return x, y
 	}
 	ev := newEvaluator(env, net, p, autoencoder)
-	eval := func(k int) (float64, float64, bool, error) {
-		trainErr, testErr, finite := math.NaN(), math.NaN(), true
+	eval := func(k int) (models.Measure, models.Measure, bool, error) {
+		var trainErr, testErr models.Measure // not measured unless eval_sets names them
+		finite := true
 		for l, ly := range net.Layers {
 			rec.Record(k, models.MetricWeightNorm, l, mat.Norm(ly.W, 2))
 		}
@@ -267,9 +268,9 @@ func run(ctx context.Context, env models.Env, p models.Params, m models.Model, s
 			rec.Record(k, metric, 0, e)
 			finite = finite && !math.IsNaN(e) && !math.IsInf(e, 0)
 			if name == "test" {
-				testErr = e
+				testErr = models.Measured(e)
 			} else {
-				trainErr = e
+				trainErr = models.Measured(e)
 			}
 		}
 		return trainErr, testErr, finite, nil

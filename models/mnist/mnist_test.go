@@ -33,10 +33,10 @@ func TestMNISTClassificationSmoke(t *testing.T) {
 		if err != nil || res.Status != models.OK {
 			t.Fatalf("%s: %v %v", m.Name, res.Status, err)
 		}
-		first, last := s[models.MetricTestError][0][0], res.FinalTestError
-		if !(last < first-0.2) || !(res.FinalTrainError < s[models.MetricTrainError][0][0]-0.2) {
+		first, last := s[models.MetricTestError][0][0], res.FinalTestError.Value
+		if !(last < first-0.2) || !(res.FinalTrainError.Value < s[models.MetricTrainError][0][0]-0.2) {
 			t.Errorf("%s: test error %.3f -> %.3f, train %.3f -> %.3f", m.Name, first, last,
-				s[models.MetricTrainError][0][0], res.FinalTrainError)
+				s[models.MetricTrainError][0][0], res.FinalTrainError.Value)
 		}
 		if m.Kind == models.DI && len(s[models.MetricLambdaMax][1]) == 0 {
 			t.Errorf("%s: no diagnostics recorded", m.Name)
@@ -71,8 +71,8 @@ func TestMNISTAutoencoderSmoke(t *testing.T) {
 			if err != nil || res.Status != models.OK || res.Steps != steps || m.Kind == models.DI && res.SSARuns != 0 {
 				t.Fatalf("%s %s: %v after %d steps: %v", m.Name, init, res.Status, res.Steps, err)
 			}
-			if first := s[models.MetricTrainError][0][0]; !(res.FinalTrainError < first) || !(res.FinalTestError < s[models.MetricTestError][0][0]) {
-				t.Errorf("%s %s: train error %.5f -> %.5f", m.Name, init, first, res.FinalTrainError)
+			if first := s[models.MetricTrainError][0][0]; !(res.FinalTrainError.Value < first) || !(res.FinalTestError.Value < s[models.MetricTestError][0][0]) {
+				t.Errorf("%s %s: train error %.5f -> %.5f", m.Name, init, first, res.FinalTrainError.Value)
 			}
 		}
 	}

@@ -114,15 +114,15 @@ func replayAutoencoder(ctx context.Context, train, test part, p models.Params, m
 	}
 	ev := newEvaluator(models.Env{}, net, p, true)
 	out := &autoencoderReplayed{}
-	eval := func(k int) (float64, float64, bool, error) {
+	eval := func(k int) (models.Measure, models.Measure, bool, error) {
 		if (k+1)%10 != 0 {
-			return math.NaN(), math.NaN(), true, nil
+			return models.Measure{}, models.Measure{}, true, nil
 		}
 		te := math.NaN() // the test set only at the last evaluation: most of a replay's time
 		if evalTest && k == 10*groups-1 {
 			var err error
 			if te, err = ev.error(ctx, test); err != nil {
-				return 0, 0, false, err
+				return models.Measure{}, models.Measure{}, false, err
 			}
 		}
 		out.minibatches = append(out.minibatches, k+1)
@@ -133,7 +133,7 @@ func replayAutoencoder(ctx context.Context, train, test part, p models.Params, m
 			w[fmt.Sprintf("b%d", l)] = statsOf(layer.Bias)
 		}
 		out.weights = append(out.weights, w)
-		return math.NaN(), te, true, nil
+		return models.Measure{}, models.Measure{Value: te, OK: !math.IsNaN(te)}, true, nil
 	}
 	res, err := tr.Train(ctx, 10*groups, curvetest.Curves{}, next, eval)
 	if err != nil {

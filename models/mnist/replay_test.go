@@ -121,17 +121,17 @@ func replayClassifier(ctx context.Context, train, test part, p models.Params, m 
 	}
 	ev := newEvaluator(models.Env{}, net, p, false)
 	out := &replayed{}
-	eval := func(k int) (float64, float64, bool, error) {
+	eval := func(k int) (models.Measure, models.Measure, bool, error) {
 		te, err := ev.error(ctx, test)
 		if err != nil {
-			return 0, 0, false, err
+			return models.Measure{}, models.Measure{}, false, err
 		}
 		out.step = append(out.step, k)
 		out.testWrong = append(out.testWrong, int(math.Round(te*float64(test.n))))
 		if trainEval && k == steps-1 {
 			tre, err := ev.error(ctx, train)
 			if err != nil {
-				return 0, 0, false, err
+				return models.Measure{}, models.Measure{}, false, err
 			}
 			out.trainWrong = append(out.trainWrong, int(math.Round(tre*float64(train.n))))
 		}
@@ -139,7 +139,7 @@ func replayClassifier(ctx context.Context, train, test part, p models.Params, m 
 			"W0": statsOf(net.Layers[0].W.RawMatrix().Data), "W1": statsOf(net.Layers[1].W.RawMatrix().Data),
 			"b0": statsOf(net.Layers[0].Bias), "b1": statsOf(net.Layers[1].Bias),
 		})
-		return math.NaN(), te, true, nil
+		return models.Measure{}, models.Measured(te), true, nil
 	}
 	res, err := tr.Train(ctx, steps, curvetest.Curves{}, next, eval)
 	if err != nil {

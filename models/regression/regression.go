@@ -112,10 +112,10 @@ func runLinear(ctx context.Context, env models.Env, p models.Params, m models.Mo
 		return t.Train(ctx, n, rec, next, eval)
 	}
 	le := newLinearError(net, teacher, &s)
-	eval := func(k int) (float64, float64, bool, error) {
+	eval := func(k int) (models.Measure, models.Measure, bool, error) {
 		e := le.sse()
 		rec.Record(k, models.MetricTrainError, 0, e)
-		return e, math.NaN(), finite(e), nil
+		return models.Measured(e), models.Measure{}, finite(e), nil // no test set
 	}
 	return t.Train(ctx, n, rec, next, eval)
 }
@@ -188,13 +188,13 @@ func (le *linearError) sse() float64 {
 // regressionEval returns an evaluator of the sum of squared errors of net on
 // the data set (x, y), one column per example, in chunks of columns that k
 // pushes through the network.
-func regressionEval(k models.Kernels, net *models.Network, x, y *mat.Dense, rec models.Recorder) func(int) (float64, float64, bool, error) {
+func regressionEval(k models.Kernels, net *models.Network, x, y *mat.Dense, rec models.Recorder) func(int) (models.Measure, models.Measure, bool, error) {
 	const chunk = 1000
 	_, n := x.Dims()
 	bs := min(chunk, n)
 	full, rest := models.NewForward(k, net.Sizes(), bs), models.NewForward(k, net.Sizes(), max(1, n%bs))
 	var xs mat.Dense
-	return func(k int) (float64, float64, bool, error) {
+	return func(k int) (models.Measure, models.Measure, bool, error) {
 		var e float64
 		for j := 0; j < n; j += bs {
 			c := min(bs, n-j)
@@ -213,7 +213,7 @@ func regressionEval(k models.Kernels, net *models.Network, x, y *mat.Dense, rec 
 			}
 		}
 		rec.Record(k, models.MetricTrainError, 0, e)
-		return e, math.NaN(), finite(e), nil
+		return models.Measured(e), models.Measure{}, finite(e), nil // no test set
 	}
 }
 

@@ -160,7 +160,7 @@ func replayNonlinear(d *originalNonlinearDraws, p models.Params, spec models.Net
 	y.Copy(models.NewForward(models.Reference{}, spec.Sizes, n).Run(d.teacher, d.x))
 	eval := regressionEval(models.Reference{}, net, d.x, y, rec)
 	runs, _ := tr.SSARuns()
-	evalRestab := func(k int) (float64, float64, bool, error) {
+	evalRestab := func(k int) (models.Measure, models.Measure, bool, error) {
 		if r, _ := tr.SSARuns(); r != runs {
 			restab(k)
 			runs = r

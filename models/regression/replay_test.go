@@ -106,14 +106,14 @@ func replayLinear(d *originalLinearDraws, p models.Params, m models.Model, rec m
 	s.Mul(d.x, d.x.T())
 	le := newLinearError(net, d.teacher, &s)
 	runs, _ := tr.SSARuns()
-	eval := func(k int) (float64, float64, bool, error) {
+	eval := func(k int) (models.Measure, models.Measure, bool, error) {
 		if r, _ := tr.SSARuns(); r != runs {
 			restab(k)
 			runs = r
 		}
 		e := le.sse()
 		rec.Record(k, models.MetricTrainError, 0, e)
-		return e, math.NaN(), finite(e), nil
+		return models.Measured(e), models.Measure{}, finite(e), nil
 	}
 	return tr.Train(ctx, p.NumIters, rec, onlinePass(d.x, &y, d.order), eval)
 }

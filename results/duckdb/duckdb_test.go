@@ -65,8 +65,8 @@ var (
 		{"status", "VARCHAR", false},
 		{"message", "VARCHAR", false},
 		{"steps", "BIGINT", false},
-		{"final_train_error", "DOUBLE", false},
-		{"final_test_error", "DOUBLE", false},
+		{"final_train_error", "DOUBLE", true},
+		{"final_test_error", "DOUBLE", true},
 		{"wall_seconds", "DOUBLE", false},
 		{"ssa_runs", "BIGINT", false},
 		{"started_at", "TIMESTAMP WITH TIME ZONE", false},
@@ -319,8 +319,9 @@ func TestDuckDBReadsResults(t *testing.T) {
 	})
 
 	// The runs table holds what plan -json announced, floats bit for bit, and
-	// the outcome columns read back as written: NaN stays NaN, timestamps are
-	// microseconds (another unit would land decades away).
+	// the outcome columns read back as written: what was not measured is
+	// NULL, timestamps are microseconds (another unit would land decades
+	// away).
 	t.Run("values", func(t *testing.T) {
 		queryRows(t, db, `SELECT cell_id, sweep, experiment, model, model_type, fback_type, fback_gain, leak,
 			eta, w_decay, seed, params, config_sha256, final_train_error, final_test_error,
@@ -328,7 +329,8 @@ func TestDuckDBReadsResults(t *testing.T) {
 			var c cellKey
 			var fbackType sql.NullString
 			var fbackGain, leak sql.NullFloat64
-			var train, test float64
+			var train float64
+			var test sql.NullFloat64
 			var testNull bool
 			var started, finished time.Time
 			if err := r.Scan(&c.CellID, &c.Sweep, &c.Experiment, &c.Model, &c.ModelType, &fbackType, &fbackGain, &leak,
@@ -352,9 +354,9 @@ func TestDuckDBReadsResults(t *testing.T) {
 			if !(train > 0) || math.IsInf(train, 0) {
 				t.Errorf("cell %s: final_train_error %v, want finite and positive", c.CellID, train)
 			}
-			// linear_regression has no test set: NaN, which must not read as NULL.
-			if testNull || !math.IsNaN(test) {
-				t.Errorf("cell %s: final_test_error %v (null %v), want NaN", c.CellID, test, testNull)
+			// linear_regression has no test set: nothing measured, NULL.
+			if !testNull {
+				t.Errorf("cell %s: final_test_error %v, want NULL (no test set)", c.CellID, test)
 			}
 			lo, hi := before.Add(-time.Second), after.Add(time.Second)
 			if started.Before(lo) || finished.After(hi) || finished.Before(started) {
@@ -491,6 +493,111 @@ func TestDuckDBReadsResults(t *testing.T) {
 			t.Errorf("%d curve points whose key columns differ from their cell's runs row", differ)
 		}
 	})
+}
+
+// nullsConfig is an MNIST sweep (small sizes) whose models evaluate
+// different sets: both, the training set only, the test set only.
+const nullsConfig = `sweep: duckdb-nulls
+experiment: mnist_classification
+seeds: [0, 1]
+params: {sizes: [784, 20, 10], epochs: 1, train_size: 300, test_size: 200, eval_every: 100}
+defaults: {eta: 0.01}
+models:
+  - {name: both, model_type: BP}
+  - {name: train-only, model_type: FA, fback_type: random, params: {eval_sets: [train]}}
+  - {name: test-only, model_type: BP, eta: 0.02, params: {eval_sets: [test]}}
+`
+
+// TestDuckDBNulls runs a sweep whose folder mixes cells that measured the
+// test error with cells that did not, and checks that the second are NULL,
+// so that DuckDB's avg(final_test_error) over the folder is the mean of
+// the cells that measured it, as the README's queries assume. (That a NaN
+// measured stays NaN, not NULL, results' TestRunRoundTrip checks.)
+func TestDuckDBNulls(t *testing.T) {
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := t.TempDir()
+	dinv := filepath.Join(tmp, "dinv")
+	command(t, root, "go", "build", "-o", dinv, ".")
+	cfg := filepath.Join(tmp, "nulls.yaml")
+	if err := os.WriteFile(cfg, []byte(nullsConfig), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(tmp, "out")
+	cmd := exec.CommandContext(t.Context(), dinv, "run", "-jobs", "2", "-out", out, cfg)
+	cmd.Dir = tmp
+	if b, err := cmd.CombinedOutput(); err != nil {
+		if strings.Contains(string(b), "MNIST") && os.Getenv("DINV_REQUIRE_MNIST") != "1" {
+			t.Skipf("no MNIST data here (DINV_REQUIRE_MNIST=1 makes this a failure):\n%s", b)
+		}
+		t.Fatalf("dinv run: %v\n%s", err, b)
+	}
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	execSQL(t, db, "CREATE VIEW runs AS SELECT * FROM read_parquet("+quote(filepath.Join(out, "runs", "*.parquet"))+")")
+
+	// Each cell's errors, as the rows hold them.
+	measured := map[string][2]int{} // model -> cells with train, test measured
+	var tests []float64             // the finite test errors of the cells that measured one
+	queryRows(t, db, "SELECT model, status, final_train_error, final_test_error FROM runs", func(r *sql.Rows) error {
+		var model, status string
+		var train, test sql.NullFloat64
+		if err := r.Scan(&model, &status, &train, &test); err != nil {
+			return err
+		}
+		m := measured[model]
+		if train.Valid {
+			m[0]++
+		}
+		if test.Valid {
+			m[1]++
+			tests = append(tests, test.Float64)
+		}
+		measured[model] = m
+		if status != "ok" {
+			t.Errorf("a %s cell: status %s, want ok", model, status)
+		}
+		return nil
+	})
+	want := map[string][2]int{"both": {2, 2}, "train-only": {2, 0}, "test-only": {0, 2}}
+	for model, w := range want {
+		if measured[model] != w {
+			t.Errorf("model %s: %v cells with the train and test errors not NULL, want %v", model, measured[model], w)
+		}
+	}
+	if len(tests) != 4 {
+		t.Fatalf("%d test errors, want 4 (both and test-only, two seeds each)", len(tests))
+	}
+	var sum float64
+	for _, v := range tests {
+		sum += v
+	}
+	// The README's query style over the whole folder: NULLs are left out of
+	// avg, where a NaN would make it NaN.
+	var avg sql.NullFloat64
+	queryRow(t, db, "SELECT avg(final_test_error) FROM runs", &avg)
+	if !avg.Valid || math.Abs(avg.Float64-sum/4) > 1e-12 {
+		t.Errorf("avg(final_test_error) over the folder = %v, want %v, the mean of the 4 cells that measured it", avg, sum/4)
+	}
+	var perModel int
+	queryRows(t, db, "SELECT model, avg(final_test_error) FROM runs GROUP BY model", func(r *sql.Rows) error {
+		var model string
+		var a sql.NullFloat64
+		err := r.Scan(&model, &a)
+		perModel++
+		if a.Valid != (model != "train-only") || a.Valid && !(a.Float64 > 0 && a.Float64 < 1) {
+			t.Errorf("model %s: avg(final_test_error) %v, want NULL for train-only and an error in (0, 1) otherwise", model, a)
+		}
+		return err
+	})
+	if perModel != 3 {
+		t.Errorf("%d models, want 3", perModel)
+	}
 }
 
 // command runs name with args in dir, the environment inherited, and returns

@@ -133,11 +133,11 @@ func compareRows(a, b Row) int {
 		cmp.Compare(a.Params, b.Params))
 }
 
-func appendFinite(vs []float64, v float64) []float64 {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
+func appendFinite(vs []float64, v *float64) []float64 {
+	if v == nil || math.IsNaN(*v) || math.IsInf(*v, 0) {
 		return vs
 	}
-	return append(vs, v)
+	return append(vs, *v)
 }
 
 func stat(vs []float64) Stat {

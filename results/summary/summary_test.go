@@ -13,7 +13,10 @@ func TestRows(t *testing.T) {
 	leak := 0.01
 	run := func(id, model string, eta float64, seed int64, status results.Status, train, test, wall float64) results.Run {
 		r := results.Run{CellKey: results.CellKey{CellID: id, Model: model, ModelType: "DI", FbackType: "optim",
-			Leak: &leak, Eta: eta, Seed: seed}, Status: status, FinalTrainError: train, FinalTestError: test, WallSeconds: wall}
+			Leak: &leak, Eta: eta, Seed: seed}, Status: status, FinalTrainError: &train, FinalTestError: &test, WallSeconds: wall}
+		if status == "failed" || model == "DI" && status == "ok" { // nothing measured: null
+			r.FinalTestError = nil
+		}
 		if model == "BP" {
 			r.ModelType, r.FbackType, r.Leak = "BP", "", nil
 		}
