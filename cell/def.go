@@ -217,7 +217,7 @@ func (d Def) ID() string {
 	js, err := json.Marshal(idText{
 		Format: Numerics, Experiment: d.Experiment, ModelType: d.Rule.String(),
 		FbackType: d.FbackType(), FbackGain: d.FbackGain(), Leak: d.LeakOf(),
-		Eta: d.Params.Eta, WDecay: d.Params.WDecay, Seed: d.Seed, Params: d.Params,
+		Eta: d.Params.Eta, WDecay: d.Params.WDecay, Seed: d.Seed, Params: d.Params.IDForm(),
 		ExpNumerics: expNumerics,
 	})
 	if err != nil {

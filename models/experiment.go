@@ -48,6 +48,17 @@ type Params struct {
 	DiagEvery int      `json:"diag_every"`           // record DI/SDI diagnostics every this many steps (0: never)
 	TrainSize int      `json:"train_size,omitempty"` // MNIST: use the first N training images (0: all)
 	TestSize  int      `json:"test_size,omitempty"`  // MNIST: use the first N test images (0: all)
+	Dataset   string   `json:"dataset,omitempty"`    // MNIST: "mnist", "fashion-mnist" or "idx" (see io/mnist)
+}
+
+// IDForm is p as a cell's id hashes it: a parameter added after ids were
+// first pinned is left out at the value that means what its absence
+// meant, so that no earlier id changes (dataset "mnist").
+func (p Params) IDForm() Params {
+	if p.Dataset == "mnist" {
+		p.Dataset = ""
+	}
+	return p
 }
 
 // Env is what a run needs from its surroundings, none of which is part of

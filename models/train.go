@@ -70,8 +70,9 @@ type Result struct {
 	DivergedAt      int     // the step at which divergence was seen, if Diverged
 	FinalTrainError Measure // the last one recorded
 	FinalTestError  Measure
-	SSARuns         int // stability optimisations run (initial and re-stabilising)
-	SSARetries      int // of which restarted from a fresh random B
+	Data            string // what the run read, for the runs table: JSON of each data file's name and MD5 (MNIST); "" when none
+	SSARuns         int    // stability optimisations run (initial and re-stabilising)
+	SSARetries      int    // of which restarted from a fresh random B
 }
 
 // A Measure is an error that a run measured, or nothing (OK false): the

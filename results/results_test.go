@@ -83,6 +83,7 @@ func fullRun() Run {
 		GitCommit:       "0123456789abcdef0123456789abcdef01234567",
 		ConfigSHA256:    strings.Repeat("ab", 32),
 		Kernels:         "avx2-fma",
+		DataMD5:         `{"train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873"}`,
 	}
 }
 
@@ -183,7 +184,7 @@ func TestReadRunVersion1(t *testing.T) {
 			var fields []arrow.Field
 			var cols []arrow.Array
 			for i := range int(tbl.NumCols()) {
-				if i == runKernels && version == 1 {
+				if i == runKernels && version == 1 || i == runDataMD5 {
 					continue
 				}
 				f := tbl.Schema().Field(i)
@@ -207,7 +208,7 @@ func TestReadRunVersion1(t *testing.T) {
 			if version == 1 {
 				want.Kernels = ""
 			}
-			want.FinalTestError = nil
+			want.FinalTestError, want.DataMD5 = nil, ""
 			want.StartedAt = want.StartedAt.Truncate(time.Microsecond).UTC()
 			want.FinishedAt = want.FinishedAt.Truncate(time.Microsecond).UTC()
 			if g, w := dump(got), dump(want); g != w {
@@ -558,6 +559,8 @@ func TestCheckSchema(t *testing.T) {
 	retyped[runStartedAt].Type = &arrow.TimestampType{Unit: arrow.Nanosecond, TimeZone: "UTC"}
 	nullable := append([]arrow.Field(nil), fields...)
 	nullable[runSeed].Nullable = true
+	v2 := append([]arrow.Field(nil), fields[:runDataMD5]...)
+	v2[runFinalTrainError].Nullable, v2[runFinalTestError].Nullable = false, false
 	for _, tc := range []struct {
 		name   string
 		fields []arrow.Field
@@ -567,17 +570,25 @@ func TestCheckSchema(t *testing.T) {
 		{"renamed", renamed, `column 3 is "exp" utf8 not null, want "experiment" utf8 not null`},
 		{"retyped", retyped, `column 20 is "started_at" timestamp[ns, tz=UTC] not null, want "started_at" timestamp[us, tz=UTC] not null`},
 		{"nullable", nullable, `column 11 is "seed" int64, want "seed" int64 not null`},
-		{"short", fields[:5], `5 columns, want 25 (first missing: "fback_type" utf8)`},
+		{"short", fields[:5], `5 columns, want 26 (first missing: "fback_type" utf8)`},
 		{"long", append(append([]arrow.Field(nil), fields...), arrow.Field{Name: "x", Type: arrow.PrimitiveTypes.Int8}),
-			`26 columns, want 25 and parameter columns (column 26 is "x" int8 not null: a parameter column is a nullable string, double, int64 or boolean)`},
+			`27 columns, want 26 and parameter columns (column 27 is "x" int8 not null: a parameter column is a nullable string, double, int64 or boolean)`},
 		{"param", append(append([]arrow.Field(nil), fields...), arrow.Field{Name: "tsteps", Type: arrow.PrimitiveTypes.Int64, Nullable: true}), ""},
 		{"param named as a column", append(append([]arrow.Field(nil), fields...), arrow.Field{Name: "seed", Type: arrow.PrimitiveTypes.Int64, Nullable: true}),
-			`26 columns, want 25 and parameter columns (column 26 is "seed" int64: repeated)`},
+			`27 columns, want 26 and parameter columns (column 27 is "seed" int64: repeated)`},
 		// Format version 1: no kernels column, parameters after config_sha256.
 		{"version 1", fields[:legacyRunsFields], ""},
 		{"version 1 with a parameter", append(append([]arrow.Field(nil), fields[:legacyRunsFields]...), arrow.Field{Name: "tsteps", Type: arrow.PrimitiveTypes.Int64, Nullable: true}), ""},
 		{"version 1 with a bad parameter", append(append([]arrow.Field(nil), fields[:legacyRunsFields]...), arrow.Field{Name: "tsteps", Type: arrow.PrimitiveTypes.Int64}),
 			`25 columns, want 24 and parameter columns (column 25 is "tsteps" int64 not null: a parameter column is a nullable string, double, int64 or boolean)`},
+		// Format version 2: no data_md5, final errors not nullable.
+		{"version 2", v2, ""},
+		{"version 2 with a parameter", append(append([]arrow.Field(nil), v2...), arrow.Field{Name: "tsteps", Type: arrow.PrimitiveTypes.Int64, Nullable: true}), ""},
+		{"version 2, one error nullable", func() []arrow.Field {
+			f := append([]arrow.Field(nil), v2...)
+			f[runFinalTrainError].Nullable = true
+			return f
+		}(), `column 16 is "final_train_error" float64, want "final_train_error" float64 not null`},
 		{"kernels nullable", append(append([]arrow.Field(nil), fields[:runKernels]...), arrow.Field{Name: "kernels", Type: utf8Type, Nullable: true}),
 			`column 25 is "kernels" utf8, want "kernels" utf8 not null`},
 	} {

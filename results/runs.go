@@ -38,6 +38,11 @@ type Run struct {
 	// models.KernelsName does ("avx2-fma", "go", ...); "" in a file written
 	// before the column existed (format version 1).
 	Kernels string
+	// DataMD5 names the data files the cell read and their MD5s, as JSON
+	// text ({"train-images-idx3-ubyte.gz": "f68b...", ...}: the MNIST
+	// experiments); "" (null) for an experiment that reads no files, and in
+	// files written before the column (format versions 1 and 2).
+	DataMD5 string
 }
 
 // WriteRun writes r to path as a runs file of one row, atomically (see
@@ -74,6 +79,11 @@ func writeRun(path string, r Run) error {
 	appendString(b, runGitCommit, r.GitCommit, 1)
 	appendString(b, runConfigSHA256, r.ConfigSHA256, 1)
 	appendString(b, runKernels, r.Kernels, 1)
+	if r.DataMD5 == "" {
+		b.Field(runDataMD5).AppendNull()
+	} else {
+		appendString(b, runDataMD5, r.DataMD5, 1)
+	}
 	if err := appendParams(b, r.Axes); err != nil {
 		return err
 	}
@@ -115,6 +125,9 @@ func ReadRun(path string) (Run, error) {
 		}
 		if runsFixed(rec.Schema()) > runKernels {
 			r.Kernels = strings.Clone(stringAt(rec, runKernels, 0))
+		}
+		if runsFixed(rec.Schema()) > runDataMD5 {
+			r.DataMD5 = strings.Clone(stringAt(rec, runDataMD5, 0))
 		}
 		r.Axes = paramsAt(rec, 0)
 		return nil

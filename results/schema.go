@@ -17,7 +17,8 @@ import (
 // without it, are still read (Run.Kernels is ""). Version 3 made
 // final_train_error and final_test_error nullable: null where nothing was
 // measured, where versions 1 and 2 wrote NaN; their files are still read,
-// a NaN as not measured.
+// a NaN as not measured. Version 3 also added data_md5 (Run.DataMD5 is ""
+// in older files).
 const FormatVersion = 3
 
 var (
@@ -52,6 +53,7 @@ const (
 	runGitCommit
 	runConfigSHA256
 	runKernels
+	runDataMD5
 )
 
 // legacyRunsFields is the number of fixed columns of the runs table in
@@ -84,15 +86,20 @@ var runsSchema = arrow.NewSchema([]arrow.Field{
 	runGitCommit:       {Name: "git_commit", Type: utf8Type},
 	runConfigSHA256:    {Name: "config_sha256", Type: utf8Type},
 	runKernels:         {Name: "kernels", Type: utf8Type},
+	runDataMD5:         {Name: "data_md5", Type: utf8Type, Nullable: true},
 }, nil)
 
 // runsFixed returns the number of fixed columns of a runs table whose
-// schema is s: all of runsSchema's, or legacyRunsFields for a file written
-// before the kernels column, whose parameter columns (if any) follow
-// config_sha256. Parameter names never are "kernels" (see paramName).
+// schema is s: all of runsSchema's; runDataMD5 for a file of version 2,
+// before the data_md5 column; or legacyRunsFields for one of version 1,
+// before the kernels column. Parameter columns (if any) follow the fixed
+// ones. Parameter names never are "kernels" or "data_md5" (they are models.Params's JSON names).
 func runsFixed(s *arrow.Schema) int {
-	if s.NumFields() > runKernels && s.Field(runKernels).Name == "kernels" {
+	if s.NumFields() > runDataMD5 && s.Field(runDataMD5).Name == "data_md5" {
 		return runsSchema.NumFields()
+	}
+	if s.NumFields() > runKernels && s.Field(runKernels).Name == "kernels" {
+		return runDataMD5
 	}
 	if s.NumFields() >= legacyRunsFields && s.Field(legacyRunsFields-1).Name == "config_sha256" {
 		return legacyRunsFields

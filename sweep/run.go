@@ -467,6 +467,7 @@ func (w *worker) run(ctx context.Context, c *Cell) {
 		GitCommit:       w.opt.Commit,
 		ConfigSHA256:    w.p.Config.SHA256,
 		Kernels:         models.KernelsName(w.opt.Env.Kernels),
+		DataMD5:         res.Data,
 	}
 	switch {
 	case err != nil:

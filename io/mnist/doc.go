@@ -43,6 +43,15 @@
 // do: put the official files there, or remove them so that a later folder
 // serves.
 //
+// # Other data sets in MNIST's format
+//
+// Options.Dataset names the data set: MNIST (the default), FashionMNIST or
+// IDX. The last two are read from Options.Dir only (there is no copy to
+// fall back on). Fashion-MNIST's files are checked against the MD5s it
+// publishes, those of its .gz files, so only the gzipped files as
+// published pass; IDX files are any four of MNIST's shapes, not checked.
+// Dataset.Files names the files read with their MD5s, for the record.
+//
 // # Memory and sharing
 //
 // Pixels stay bytes, 0..255 as in the files (47 MB for the training set,

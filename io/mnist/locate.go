@@ -35,7 +35,10 @@ type searched struct {
 }
 
 // notFoundError lists the files Load wants and where it looked for them.
-type notFoundError struct{ searched []searched }
+type notFoundError struct {
+	searched []searched
+	other    bool // a data set other than MNIST, which has no copy to fetch
+}
 
 func (e *notFoundError) Error() string {
 	var b strings.Builder
@@ -51,6 +54,9 @@ func (e *notFoundError) Error() string {
 			b.WriteString(" (" + s.what + ")")
 		}
 		b.WriteString(": " + s.why + "\n")
+	}
+	if e.other {
+		return strings.TrimSuffix(b.String(), "\n")
 	}
 	fmt.Fprintf(&b, "or, on a machine with the go command and the module proxy, fill the module cache with\n\tgo mod download %s@%s",
 		dataModule, dataVersion)
@@ -72,6 +78,19 @@ func locate(ctx context.Context, opts Options) (string, [4]string, error) {
 		return paths, false
 	}
 
+	if opts.Dataset != "" && opts.Dataset != MNIST { // only MNIST has a copy to fall back on
+		if opts.Dir == "" {
+			return "", [4]string{}, fmt.Errorf("%w: data set %s is read from its data folder (data_dir, or run -data), and none is set", ErrNotFound, opts.Dataset)
+		}
+		dir, err := filepath.Abs(opts.Dir)
+		if err != nil {
+			return "", [4]string{}, fmt.Errorf("mnist: data folder %s: %w", opts.Dir, err)
+		}
+		if paths, ok := look(dir, "data_dir"); ok {
+			return dir, paths, nil
+		}
+		return "", [4]string{}, &notFoundError{searched: tried, other: true}
+	}
 	if opts.Dir != "" {
 		dir, err := filepath.Abs(opts.Dir)
 		if err != nil {
@@ -95,7 +114,7 @@ func locate(ctx context.Context, opts Options) (string, [4]string, error) {
 			return "", [4]string{}, ctxErr()
 		}
 		tried = append(tried, searched{dir: "the Go module cache", why: "not searched: " + err.Error()})
-		return "", [4]string{}, &notFoundError{tried}
+		return "", [4]string{}, &notFoundError{searched: tried}
 	}
 	dir := filepath.Join(modCache, filepath.FromSlash(dataModuleDir)+"@"+dataVersion, "data")
 	if paths, ok := look(dir, what); ok {
@@ -104,7 +123,7 @@ func locate(ctx context.Context, opts Options) (string, [4]string, error) {
 	last := &tried[len(tried)-1]
 	if opts.NoDownload {
 		last.why += "; not downloaded: Options.NoDownload is set"
-		return "", [4]string{}, &notFoundError{tried}
+		return "", [4]string{}, &notFoundError{searched: tried}
 	}
 	modDir, err := goModDownload(ctx)
 	if err != nil {
@@ -112,7 +131,7 @@ func locate(ctx context.Context, opts Options) (string, [4]string, error) {
 			return "", [4]string{}, ctxErr()
 		}
 		last.why += "; go mod download failed: " + err.Error()
-		return "", [4]string{}, &notFoundError{tried}
+		return "", [4]string{}, &notFoundError{searched: tried}
 	}
 	// modDir is where the go command put the module, normally the folder
 	// just searched.
@@ -122,7 +141,7 @@ func locate(ctx context.Context, opts Options) (string, [4]string, error) {
 		return dir, paths, nil
 	}
 	last.dir, last.why = dir, "downloaded, but "+why
-	return "", [4]string{}, &notFoundError{tried}
+	return "", [4]string{}, &notFoundError{searched: tried}
 }
 
 // find looks for the four files in dir, raw first, then gzipped. It returns

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -35,6 +36,40 @@ var Files = [4]string{TrainImagesFile, TrainLabelsFile, TestImagesFile, TestLabe
 // The counts Load demands; variables so that the package's tests can load
 // small files.
 var wantTrain, wantTest = NumTrain, NumTest
+
+// The data sets in MNIST's format that Load reads (Options.Dataset).
+const (
+	MNIST        = "mnist"         // the digits, checked against their official MD5s
+	FashionMNIST = "fashion-mnist" // Zalando's articles, checked against the published MD5s of their .gz files
+	IDX          = "idx"           // any four IDX files of MNIST's shapes, not checked: their MD5s are recorded
+)
+
+// Datasets lists the names Options.Dataset takes.
+var Datasets = []string{MNIST, FashionMNIST, IDX}
+
+// fashionMD5 holds the MD5s that Fashion-MNIST publishes (its README, and
+// torchvision's FashionMNIST resources), of the .gz files only: there are
+// no published MD5s of the decompressed contents, so only the .gz files as
+// published can be checked.
+var fashionMD5 = map[string]string{
+	TrainImagesFile: "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+	TrainLabelsFile: "25c81989df183df01b3e8a0aad5dffbe",
+	TestImagesFile:  "bef4ecab320f06d8554ea6380940ec79",
+	TestLabelsFile:  "bb300cfdad3c16e7a12a480ee83cd310",
+}
+
+// TestHookFashionMD5 replaces the published MD5s of Fashion-MNIST's four
+// .gz files (in the order of Files) until restore is called, so that tests
+// elsewhere can load small files they write. Not for concurrent use.
+func TestHookFashionMD5(gz [4]string) (restore func()) {
+	old := fashionMD5
+	fashionMD5 = map[string]string{}
+	for i, name := range Files {
+		fashionMD5[name] = gz[i]
+	}
+	clearCache()
+	return func() { fashionMD5 = old; clearCache() }
+}
 
 // officialMD5 holds the MD5 of each official file: gz as published with
 // the data set, raw of its decompressed contents. The raw ones were computed
@@ -94,14 +129,25 @@ func (s *Set) Float64To(dst []float64, i int, scale, shift float64) {
 	}
 }
 
-// Dataset is MNIST: 60000 training and 10000 test images with their labels.
+// Dataset is MNIST, or a data set in its format: 60000 training and 10000
+// test images with their labels.
 type Dataset struct {
 	Train, Test Set
-	Source      string // absolute path of the folder the files came from
+	Source      string  // absolute path of the folder the files came from
+	Files       [4]File // the files read, in the order of Files
+}
+
+// File is one file a Dataset was read from.
+type File struct {
+	Name string // its name in Source (with .gz when gzipped)
+	MD5  string // of the file as stored, in hex
 }
 
 // Options says where Load may look and what it checks.
 type Options struct {
+	// Dataset is MNIST (also ""), FashionMNIST or IDX. The last two are
+	// read from Dir only, which they need.
+	Dataset string
 	// Dir is the configured data folder, searched first.
 	Dir string
 	// SkipChecksum accepts files whose contents differ from the official
@@ -119,20 +165,27 @@ type Options struct {
 // the files once and return the same *Dataset, which callers share
 // read-only. It is kept for the life of the process.
 func Load(ctx context.Context, opts Options) (*Dataset, error) {
+	if opts.Dataset == "" {
+		opts.Dataset = MNIST
+	}
+	if !slices.Contains(Datasets, opts.Dataset) {
+		return nil, fmt.Errorf("mnist: unknown data set %q (valid: %s)", opts.Dataset, strings.Join(Datasets, ", "))
+	}
 	dir, paths, err := locate(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
-	return cached(ctx, cacheKey{dir, opts.SkipChecksum}, func() (*Dataset, error) {
-		return load(dir, paths, opts.SkipChecksum)
+	return cached(ctx, cacheKey{dir, opts.Dataset, opts.SkipChecksum}, func() (*Dataset, error) {
+		return load(dir, paths, opts.Dataset, opts.SkipChecksum)
 	})
 }
 
 // load reads the four files at paths (in the order of Files) and checks
 // them: format, then checksum, then counts. It ignores cancellation: it
 // takes well under a second, and other callers may be waiting for it.
-func load(dir string, paths [4]string, skipChecksum bool) (*Dataset, error) {
+func load(dir string, paths [4]string, dataset string, skipChecksum bool) (*Dataset, error) {
 	var files [4]*idxFile
+	ds := &Dataset{Source: dir}
 	for i, p := range paths {
 		k := imagesKind
 		if i%2 == 1 {
@@ -143,13 +196,13 @@ func load(dir string, paths [4]string, skipChecksum bool) (*Dataset, error) {
 			return nil, err
 		}
 		if !skipChecksum {
-			if err := verify(p, Files[i], f); err != nil {
+			if err := verify(p, dataset, Files[i], f); err != nil {
 				return nil, err
 			}
 		}
 		files[i] = f
+		ds.Files[i] = File{Name: filepath.Base(p), MD5: hex.EncodeToString(f.fileMD5[:])}
 	}
-	ds := &Dataset{Source: dir}
 	for i, s := range []*Set{&ds.Train, &ds.Test} {
 		img, lab := files[2*i], files[2*i+1]
 		if lab.n != img.n {
@@ -169,10 +222,27 @@ func load(dir string, paths [4]string, skipChecksum bool) (*Dataset, error) {
 	return ds, nil
 }
 
-// verify checks f, read from path, against the official file called name.
-// It compares the decompressed contents, which the official .gz file
-// determines, so that a copy gzipped again by other means passes too.
-func verify(path, name string, f *idxFile) error {
+// verify checks f, read from path, against the official file called name
+// of dataset. For MNIST it compares the decompressed contents, which the
+// official .gz file determines, so that a copy gzipped again by other
+// means passes too; for Fashion-MNIST, the .gz file as published (the only
+// MD5s it publishes); IDX files are not checked.
+func verify(path, dataset, name string, f *idxFile) error {
+	switch dataset {
+	case IDX:
+		return nil
+	case FashionMNIST:
+		want := fashionMD5[name]
+		if !f.gzipped {
+			return &FileError{Path: path, Err: ErrChecksum, Msg: "cannot be checked: Fashion-MNIST publishes the MD5s of its .gz files only; " +
+				"keep the four files gzipped as published (" + name + ".gz), or read them as dataset: idx, unchecked"}
+		}
+		if got := hex.EncodeToString(f.fileMD5[:]); got != want {
+			return &FileError{Path: path, Err: ErrChecksum, Msg: fmt.Sprintf("checksum mismatch: MD5 %s, want %s (Fashion-MNIST's published %s.gz); "+
+				"replace it with the published file, or read the files as dataset: idx, unchecked", got, want, name)}
+		}
+		return nil
+	}
 	sums := officialMD5[name]
 	raw := hex.EncodeToString(f.rawMD5[:])
 	if raw == sums.raw {
@@ -198,8 +268,15 @@ func mismatchAdvice(dir string) string {
 }
 
 type cacheKey struct {
-	dir          string
+	dir, dataset string
 	skipChecksum bool
+}
+
+// clearCache forgets every Dataset read (for the test hooks).
+func clearCache() {
+	cache.Lock()
+	cache.m = nil
+	cache.Unlock()
 }
 
 type cacheEntry struct {

@@ -517,7 +517,7 @@ func TestRealData(t *testing.T) {
 	if hex.EncodeToString(f.fileMD5[:]) == officialMD5[TrainLabelsFile].gz {
 		t.Fatal("the regzipped copy has the official MD5; the case tests nothing")
 	}
-	if err := verify(path, TrainLabelsFile, f); err != nil {
+	if err := verify(path, MNIST, TrainLabelsFile, f); err != nil {
 		t.Error(err)
 	}
 }
@@ -630,5 +630,63 @@ func BenchmarkFloat64To(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		s.Float64To(dst, 0, 1.0/255, 0)
+	}
+}
+
+// TestDatasets: Fashion-MNIST is checked against the published MD5s of
+// its .gz files (substituted here by the synthetic files'), raw files of
+// it cannot be checked, IDX files are not checked and their MD5s are
+// reported, and the data sets other than MNIST need a folder.
+func TestDatasets(t *testing.T) {
+	smallCounts(t)
+	s := newSynthetic(5)
+	zipped := s.write(t, t.TempDir(), true)
+	raw := s.write(t, t.TempDir(), false)
+	var sums [4]string
+	for i, name := range Files {
+		b, err := os.ReadFile(filepath.Join(zipped, name+".gz"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := md5.Sum(b)
+		sums[i] = hex.EncodeToString(sum[:])
+	}
+	restore := TestHookFashionMD5(sums)
+	defer restore()
+
+	ds, err := Load(t.Context(), Options{Dir: zipped, Dataset: FashionMNIST})
+	if err != nil {
+		t.Fatalf("fashion-mnist, published .gz files: %v", err)
+	}
+	for i, f := range ds.Files {
+		if f.Name != Files[i]+".gz" || f.MD5 != sums[i] {
+			t.Errorf("file %d: %+v, want %s.gz with MD5 %s", i, f, Files[i], sums[i])
+		}
+	}
+	if _, err := Load(t.Context(), Options{Dir: raw, Dataset: FashionMNIST}); !errors.Is(err, ErrChecksum) ||
+		!strings.Contains(err.Error(), "publishes the MD5s of its .gz files only") {
+		t.Errorf("fashion-mnist, raw files: %v, want ErrChecksum saying only .gz files can be checked", err)
+	}
+	wrong := sums
+	wrong[1] = strings.Repeat("0", 32)
+	TestHookFashionMD5(wrong)
+	if _, err := Load(t.Context(), Options{Dir: zipped, Dataset: FashionMNIST}); !errors.Is(err, ErrChecksum) ||
+		!strings.Contains(err.Error(), TrainLabelsFile+".gz: checksum mismatch: MD5 "+sums[1]+", want "+wrong[1]) {
+		t.Errorf("fashion-mnist, a wrong MD5: %v", err)
+	}
+	ds, err = Load(t.Context(), Options{Dir: raw, Dataset: IDX})
+	if err != nil || ds.Files[0].Name != TrainImagesFile || len(ds.Files[0].MD5) != 32 || ds.Train.N != 3 {
+		t.Errorf("idx: %v, files %+v", err, ds)
+	}
+	for _, d := range []string{FashionMNIST, IDX} {
+		if _, err := Load(t.Context(), Options{Dataset: d}); !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "data_dir") {
+			t.Errorf("%s without a folder: %v, want ErrNotFound naming data_dir", d, err)
+		}
+		if _, err := Load(t.Context(), Options{Dataset: d, Dir: t.TempDir()}); !errors.Is(err, ErrNotFound) || strings.Contains(err.Error(), "go mod download") {
+			t.Errorf("%s from an empty folder: %v, want ErrNotFound without the module cache's advice", d, err)
+		}
+	}
+	if _, err := Load(t.Context(), Options{Dataset: "kmnist"}); err == nil || !strings.Contains(err.Error(), `unknown data set "kmnist"`) {
+		t.Errorf("an unknown data set: %v", err)
 	}
 }

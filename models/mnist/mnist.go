@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -29,6 +31,7 @@ func init() {
 			p.EvalEvery = 1000
 			p.EvalSets = []string{"train", "test"}
 			p.DiagEvery = 1000
+			p.Dataset = mnistio.MNIST
 			return p
 		},
 		Run: func(ctx context.Context, env models.Env, p models.Params, m models.Model, seed uint64, rec models.Recorder) (models.Result, error) {
@@ -56,6 +59,7 @@ func init() {
 			p.EvalEvery = 10
 			p.EvalSets = []string{"train", "test"}
 			p.DiagEvery = 10
+			p.Dataset = mnistio.MNIST
 			return p
 		},
 		Run: func(ctx context.Context, env models.Env, p models.Params, m models.Model, seed uint64, rec models.Recorder) (models.Result, error) {
@@ -115,6 +119,8 @@ func check(autoencoder bool) func(p models.Params) error {
 			return bad("test_size", "test_size %d exceeds MNIST's %d test images", p.TestSize, mnistio.NumTest)
 		case p.BatchSize > train:
 			return bad("batch_size", "batch_size %d exceeds the %d training images", p.BatchSize, train)
+		case !slices.Contains(mnistio.Datasets, p.Dataset):
+			return bad("dataset", "unknown dataset %q (valid: %s)", p.Dataset, strings.Join(mnistio.Datasets, ", "))
 		}
 		return nil
 	}
@@ -183,10 +189,11 @@ func (s part) fillSparse(x *models.SparseCols, idx []int) {
 // scaled to [0, 1]; e = x - y; error = mean squared reconstruction error
 // over pixels and images.
 func run(ctx context.Context, env models.Env, p models.Params, m models.Model, seed uint64, rec models.Recorder, autoencoder bool) (models.Result, error) {
-	ds, err := mnistio.Load(ctx, mnistio.Options{Dir: env.DataDir})
+	ds, err := mnistio.Load(ctx, mnistio.Options{Dir: env.DataDir, Dataset: p.Dataset})
 	if err != nil {
 		return models.Result{}, err
 	}
+	data := dataJSON(ds)
 	train := part{set: &ds.Train, n: ds.Train.N}
 	test := part{set: &ds.Test, n: ds.Test.N}
 	if p.TrainSize > 0 {
@@ -276,10 +283,27 @@ func run(ctx context.Context, env models.Env, p models.Params, m models.Model, s
 		return trainErr, testErr, finite, nil
 	}
 	res, err := t.Train(ctx, steps, rec, next, eval)
+	res.Data = data
 	if finalNetHook != nil {
 		finalNetHook(net)
 	}
 	return res, err
+}
+
+// dataJSON names the files a run read and their MD5s, for the runs table's
+// data_md5: {"train-images-idx3-ubyte.gz": "f68b...", ...}, in the order of
+// mnistio.Files.
+func dataJSON(ds *mnistio.Dataset) string {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, f := range ds.Files {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%q: %q", f.Name, f.MD5)
+	}
+	b.WriteByte('}')
+	return b.String()
 }
 
 // finalNetHook, when a test sets it, sees the network as a run ends.

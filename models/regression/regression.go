@@ -62,6 +62,8 @@ func check(p models.Params) error {
 		return &models.ParamError{Key: "num_iters", Msg: fmt.Sprintf("num_iters must be at least 1, got %d", p.NumIters)}
 	case p.BatchSize != 1:
 		return &models.ParamError{Key: "batch_size", Msg: fmt.Sprintf("the regressions learn online: batch_size must be 1, got %d", p.BatchSize)}
+	case p.Dataset != "":
+		return &models.ParamError{Key: "dataset", Msg: fmt.Sprintf("the regressions draw their own data: dataset is for the MNIST experiments, got %q", p.Dataset)}
 	}
 	return nil
 }

@@ -75,6 +75,7 @@ var (
 		{"git_commit", "VARCHAR", false},
 		{"config_sha256", "VARCHAR", false},
 		{"kernels", "VARCHAR", false},
+		{"data_md5", "VARCHAR", true},
 	}
 	curvesColumns = []column{
 		{"cell_id", "VARCHAR", false},

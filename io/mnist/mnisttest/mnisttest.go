@@ -6,9 +6,16 @@
 package mnisttest
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
+	"crypto/md5"
+	"encoding/binary"
+	"encoding/hex"
 	"errors"
+	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"dinv/io/mnist"
@@ -24,4 +31,56 @@ func Require(t testing.TB) {
 		}
 		t.Fatal(err)
 	}
+}
+
+// WriteIDX writes four IDX files of MNIST's shapes into dir (60000
+// training and 10000 test images of 28x28 pixels, labels 0..9), gzipped
+// with the suffix .gz if zip, and returns the MD5 of each file as written,
+// in the order of mnist.Files. The images are a few random strokes on
+// black drawn from seed: a data set in MNIST's format that is not MNIST.
+func WriteIDX(t testing.TB, dir string, zip bool, seed uint64) [4]string {
+	t.Helper()
+	r := rand.New(rand.NewPCG(seed, 7))
+	images := func(n int) []byte {
+		b := make([]byte, 16, 16+n*mnist.ImageSize)
+		binary.BigEndian.PutUint32(b[0:], 0x803)
+		binary.BigEndian.PutUint32(b[4:], uint32(n))
+		binary.BigEndian.PutUint32(b[8:], mnist.Rows)
+		binary.BigEndian.PutUint32(b[12:], mnist.Cols)
+		b = b[:16+n*mnist.ImageSize]
+		for i := range n {
+			img := b[16+i*mnist.ImageSize : 16+(i+1)*mnist.ImageSize]
+			for range 120 {
+				img[r.IntN(mnist.ImageSize)] = uint8(1 + r.IntN(255))
+			}
+		}
+		return b
+	}
+	labels := func(n int) []byte {
+		b := make([]byte, 8, 8+n)
+		binary.BigEndian.PutUint32(b[0:], 0x801)
+		binary.BigEndian.PutUint32(b[4:], uint32(n))
+		for range n {
+			b = append(b, uint8(r.IntN(10)))
+		}
+		return b
+	}
+	contents := [4][]byte{images(mnist.NumTrain), labels(mnist.NumTrain), images(mnist.NumTest), labels(mnist.NumTest)}
+	var sums [4]string
+	for i, name := range mnist.Files {
+		b := contents[i]
+		if zip {
+			var buf bytes.Buffer
+			w, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+			w.Write(b)
+			w.Close()
+			b, name = buf.Bytes(), name+".gz"
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		sum := md5.Sum(b)
+		sums[i] = hex.EncodeToString(sum[:])
+	}
+	return sums
 }
