@@ -23,22 +23,26 @@ var plotCommand = &command{
 	about: "Draws the results folder `DIR` as the paper's figure: Fig. 3 for the regressions (error\n" +
 		"normalised per seed, then DI's and SDI's lambda_max and angles), Fig. 4 for MNIST (test and\n" +
 		"train error), or one metric against step (-figure metric, one line per model or per value of\n" +
-		"-by). Lines are medians across seeds, bands their min-max. The format follows FILE's\n" +
-		"extension: .png (150 dpi), .svg or .pdf. -metric or -by alone choose -figure metric.",
+		"-by), or the final value of a metric against an axis (-figure sensitivity -x AXIS, one line per\n" +
+		"model or, with -by model_type, per rule; log x for eta, w_decay and leak). Lines are medians\n" +
+		"across seeds, bands their min-max. The format follows FILE's extension: .png (150 dpi), .svg\n" +
+		"or .pdf. -metric or -by alone choose -figure metric, -x alone -figure sensitivity.",
 	new: func() runner { return new(plotCmd) },
 }
 
 type plotCmd struct {
-	out, figure, metric, by string
-	partial                 bool
+	out, figure, metric, by, x string
+	partial                    bool
 }
 
 func (c *plotCmd) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.out, "o", "", "output `FILE`: .png, .svg or .pdf (default DIR/figure.png)")
-	fs.StringVar(&c.figure, "figure", figures.Auto, "`NAME`: auto (fig3 or fig4, from the experiment), fig3, fig4 or metric")
+	fs.StringVar(&c.figure, "figure", figures.Auto, "`NAME`: auto (fig3 or fig4, from the experiment), fig3, fig4, metric or sensitivity")
 	fs.StringVar(&c.metric, "metric", models.MetricTrainError, "the metric `M` that -figure metric draws")
 	fs.BoolVar(&c.partial, "partial", false, "also draw the cells in flight, up to their last checkpoints")
-	fs.StringVar(&c.by, "by", "model", "one line per value of `AXIS` in -figure metric: "+strings.Join(figures.Axes, ", ")+", or an experiment parameter")
+	fs.StringVar(&c.by, "by", "model", "one line per value of `AXIS` in -figure metric: "+strings.Join(figures.Axes, ", ")+", or an experiment parameter; "+
+		"in -figure sensitivity, model or model_type")
+	fs.StringVar(&c.x, "x", "", "the x `AXIS` of -figure sensitivity: eta, w_decay, leak, fback_gain, fback_scale or a numeric experiment parameter")
 }
 
 func (c *plotCmd) run(_ context.Context, fs *flag.FlagSet, dir string, stdout, stderr io.Writer) error {
@@ -49,14 +53,28 @@ func (c *plotCmd) run(_ context.Context, fs *flag.FlagSet, dir string, stdout, s
 		return &usageError{fmt.Sprintf("-by: unknown axis %q (valid: %s, or an experiment parameter such as tsteps)", c.by, strings.Join(figures.Axes, ", "))}
 	}
 	figure := c.figure
-	if set := flagsSet(fs); set["metric"] || set["by"] {
+	set := flagsSet(fs)
+	if set["x"] && figure == figures.Auto {
+		figure = figures.Sensitivity
+	}
+	if set["metric"] || set["by"] {
 		switch figure {
 		case figures.Auto:
 			figure = figures.Metric
-		case figures.Metric:
+		case figures.Metric, figures.Sensitivity:
 		default:
-			return &usageError{fmt.Sprintf("-metric and -by are for -figure metric, not %s", figure)}
+			return &usageError{fmt.Sprintf("-metric and -by are for -figure metric and sensitivity, not %s", figure)}
 		}
+	}
+	switch {
+	case figure == figures.Sensitivity && c.x == "":
+		return &usageError{"-figure sensitivity needs -x AXIS, such as -x eta"}
+	case figure == figures.Sensitivity && !figures.SensitivityAxis(c.x):
+		return &usageError{fmt.Sprintf("-x: %q is not an axis with numeric values (eta, w_decay, leak, fback_gain, fback_scale, or an experiment parameter such as tsteps)", c.x)}
+	case figure == figures.Sensitivity && c.by != "model" && c.by != "model_type":
+		return &usageError{fmt.Sprintf("-by: -figure sensitivity draws a line per model or per model_type, not per %s", c.by)}
+	case figure != figures.Sensitivity && set["x"]:
+		return &usageError{fmt.Sprintf("-x is for -figure sensitivity, not %s", figure)}
 	}
 	path := c.out
 	if path == "" {
@@ -87,7 +105,7 @@ func (c *plotCmd) run(_ context.Context, fs *flag.FlagSet, dir string, stdout, s
 		fmt.Fprintf(stderr, "dinv: -partial: %d cells in flight, up to their last checkpoints: %s\n", len(pr), strings.Join(steps, ", "))
 		runs, curves = append(runs, pr...), append(curves, pc...)
 	}
-	f, err := figures.New(runs, curves, figures.Options{Figure: figure, Metric: c.metric, By: c.by})
+	f, err := figures.New(runs, curves, figures.Options{Figure: figure, Metric: c.metric, By: c.by, X: c.x})
 	switch {
 	case errors.Is(err, figures.ErrMismatch) || errors.Is(err, figures.ErrNoMetric):
 		return &usageError{fmt.Sprintf("%s: %v", dir, err)}

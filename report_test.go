@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/csv"
 	"encoding/xml"
 	"fmt"
 	"image"
@@ -63,6 +64,17 @@ params: {train_size: 300, test_size: 200, epochs: 1, eval_every: 100, sizes: [78
 models:
   - {name: BP, model_type: BP}
   - {name: DI, model_type: DI, fback_type: neg-transpose, leak: 0.01}
+`,
+	"sensitivity": `
+sweep: t-sensitivity
+experiment: nonlinear_regression
+seeds: [0, 1, 2]
+params: {num_iters: 200}
+models:
+  - {name: BP, model_type: BP}
+  - {name: NDI, model_type: NDI, fback_type: neg-transpose, leak: 0.01}
+grid:
+  eta: {log_uniform: [1.0e-3, 1.0e-1], samples: 4}
 `,
 	"autoencoder": `
 sweep: t-autoencoder
@@ -128,6 +140,8 @@ func TestPlot(t *testing.T) {
 			[]string{"a   test reconstruction error", "b   train reconstruction error"}, []string{"BP", "FA"}},
 		{"metric-by-eta", "linear", []string{"-by", "eta"}, figures.Options{Figure: figures.Metric, By: "eta"},
 			20 * vg.Centimeter, 12 * vg.Centimeter, []string{"train_error by eta"}, nil},
+		{"sensitivity-eta", "sensitivity", []string{"-figure", "sensitivity", "-x", "eta"}, figures.Options{Figure: figures.Sensitivity, X: "eta"},
+			20 * vg.Centimeter, 12 * vg.Centimeter, []string{"final train_error by eta"}, []string{"BP", "NDI"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.sweep == "classification" || tc.sweep == "autoencoder" {
@@ -190,7 +204,13 @@ func TestPlot(t *testing.T) {
 				"figure does not fit the results: fig4 draws mnist_autoencoder and mnist_classification, the results are linear_regression"},
 			{[]string{"plot", "-metric", "accuracy", dir}, 2,
 				`metric not recorded: "accuracy" (recorded: angle_B_negWT, angle_delta_NDI, angle_delta_PBP, lambda_max, train_error)`},
-			{[]string{"plot", "-figure", "fig3", "-by", "eta", dir}, 2, "-metric and -by are for -figure metric, not fig3"},
+			{[]string{"plot", "-figure", "fig3", "-by", "eta", dir}, 2, "-metric and -by are for -figure metric and sensitivity, not fig3"},
+			{[]string{"plot", "-figure", "sensitivity", dir}, 2, "-figure sensitivity needs -x AXIS"},
+			{[]string{"plot", "-x", "fback_type", dir}, 2, `-x: "fback_type" is not an axis with numeric values`},
+			{[]string{"plot", "-x", "eta", "-by", "leak", dir}, 2, "-figure sensitivity draws a line per model or per model_type, not per leak"},
+			{[]string{"plot", "-figure", "fig3", "-x", "eta", dir}, 2, "-x is for -figure sensitivity, not fig3"},
+			{[]string{"summary", "-by", "seed", dir}, 2, `-by: "seed" is not an axis with numeric values`},
+			{[]string{"plot", "-x", "bias", dir}, 2, "no cell has a numeric value of bias"},
 		} {
 			code, _, errs := cli(t, tc.args...)
 			if code != tc.code || !strings.Contains(errs, tc.want) {
@@ -421,5 +441,46 @@ func TestReportUsage(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(empty, "f.svg")); err == nil {
 		t.Error("plot wrote a figure with nothing to draw")
+	}
+}
+
+// TestSummarySensitivity checks summary -by eta against the runs table: per
+// model and eta, the median, minimum and maximum of final_train_error
+// across the three seeds (the last point of each cell's curve is its final
+// error), as plot -figure sensitivity draws them.
+func TestSummarySensitivity(t *testing.T) {
+	sweeps := &sweepDirs{root: t.TempDir(), dirs: map[string]string{}}
+	dir := sweeps.dir(t, "sensitivity")
+	code, out, errs := cli(t, "summary", "-by", "eta", "-format", "csv", dir)
+	if code != 0 {
+		t.Fatalf("summary -by eta: exit %d\n%s", code, errs)
+	}
+	runs, _ := results.ReadRuns(dir)
+	finals := map[string][]float64{}
+	for _, r := range runs {
+		k := r.Model + " " + strconv.FormatFloat(r.Eta, 'g', -1, 64)
+		finals[k] = append(finals[k], *r.FinalTrainError)
+	}
+	recs, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"model", "model_type", "layer", "eta", "cells", "train_error_median", "train_error_min", "train_error_max"}; !slices.Equal(recs[0], want) {
+		t.Fatalf("header %q, want %q", recs[0], want)
+	}
+	if len(recs)-1 != len(finals) || len(finals) != 8 {
+		t.Fatalf("%d rows, want %d (2 models x 4 drawn etas)", len(recs)-1, len(finals))
+	}
+	for _, rec := range recs[1:] {
+		vs := finals[rec[0]+" "+rec[3]]
+		slices.Sort(vs)
+		if len(vs) != 3 {
+			t.Errorf("row %q: %d runs of that model and eta, want 3", rec, len(vs))
+			continue
+		}
+		want := []string{"3", strconv.FormatFloat(vs[1], 'g', -1, 64), strconv.FormatFloat(vs[0], 'g', -1, 64), strconv.FormatFloat(vs[2], 'g', -1, 64)}
+		if !slices.Equal(rec[4:], want) {
+			t.Errorf("row %q: cells, median, min, max %q, want %q from the runs table", rec, rec[4:], want)
+		}
 	}
 }

@@ -124,9 +124,18 @@ func collect(cells []*cell, key func(*cell) string) []*group {
 // modelGroups makes one line per model and, when a model's cells differ in a
 // grid value (a grid over eta, say), per value: "DI-1 η=0.01".
 func modelGroups(cells []*cell) []*group {
+	return modelGroupsSplit(cells, func(string) bool { return true })
+}
+
+// modelGroupsSplit is modelGroups that splits a model's line by the axes
+// that split accepts only.
+func modelGroupsSplit(cells []*cell, split func(axis string) bool) []*group {
 	varying := map[string][]string{}
 	for _, m := range collect(cells, func(c *cell) string { return c.Model }) {
 		for _, axis := range []string{"fback_type", "leak", "eta", "w_decay"} {
+			if !split(axis) {
+				continue
+			}
 			first := axisValue(m.cells[0].Run, axis)
 			for _, c := range m.cells[1:] {
 				if axisValue(c.Run, axis) != first {

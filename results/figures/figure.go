@@ -27,10 +27,14 @@ const (
 	Fig3   = "fig3"   // the regressions (paper Fig. 3)
 	Fig4   = "fig4"   // MNIST (paper Fig. 4)
 	Metric = "metric" // one metric against step, a line per model or per value of a grid axis
+
+	// Sensitivity is the final value of a metric against an axis (Options.X),
+	// a line per model or model type (Options.By).
+	Sensitivity = "sensitivity"
 )
 
 // Figures are the values of Options.Figure.
-var Figures = []string{Auto, Fig3, Fig4, Metric}
+var Figures = []string{Auto, Fig3, Fig4, Metric, Sensitivity}
 
 // Formats are the output formats, named by their file extensions.
 var Formats = []string{"png", "svg", "pdf"}
@@ -60,7 +64,8 @@ func figureOf(experiment string) string {
 type Options struct {
 	Figure string // one of Figures; "" means Auto
 	Metric string // the metric of Metric; "" means train_error
-	By     string // the lines of Metric: one of Axes; "" means model
+	By     string // the lines of Metric: one of Axes; of Sensitivity: model or model_type; "" means model
+	X      string // the x axis of Sensitivity (SensitivityAxis)
 }
 
 // Figure is a drawn figure, ready to be written in any of Formats.
@@ -100,6 +105,9 @@ func New(runs []results.Run, curves []results.Curve, opt Options) (*Figure, erro
 	}
 	if !slices.Contains(Figures, opt.Figure) {
 		panic(fmt.Sprintf("figures: unknown figure %q", opt.Figure))
+	}
+	if opt.Figure == Sensitivity {
+		return newSensitivity(runs, curves, opt)
 	}
 	if !slices.Contains(Axes, opt.By) && !paramAxis.MatchString(opt.By) {
 		panic(fmt.Sprintf("figures: unknown axis %q", opt.By))
@@ -150,6 +158,35 @@ func New(runs []results.Run, curves []results.Curve, opt Options) (*Figure, erro
 		return nil, fmt.Errorf("%w: no finite points for %s in the curves of the %d cells", ErrNoPoints, kind, len(cells))
 	}
 
+	return finish(kind, panels, title(cells, exps, kind, by))
+}
+
+// newSensitivity is New of the sensitivity figure.
+func newSensitivity(runs []results.Run, curves []results.Curve, opt Options) (*Figure, error) {
+	groups, err := sensitivityGroups(runs, curves, &opt)
+	if err != nil {
+		return nil, err
+	}
+	panels := sensitivityFigure(groups, opt.X, opt.Metric)
+	panels = slices.DeleteFunc(panels, func(p *panel) bool { return !p.hasData() })
+	if len(panels) == 0 {
+		return nil, fmt.Errorf("%w: no cell has a final %s and a value of %s", ErrNoPoints, opt.Metric, opt.X)
+	}
+	var cells []*cell
+	var exps []string
+	for _, g := range groups {
+		cells = append(cells, g.cells...)
+		for _, c := range g.cells {
+			if !slices.Contains(exps, c.Experiment) {
+				exps = append(exps, c.Experiment)
+			}
+		}
+	}
+	return finish(Sensitivity, panels, title(cells, exps, Sensitivity, opt.X))
+}
+
+// finish lays out the panels of a figure of kind.
+func finish(kind string, panels []*panel, title string) (*Figure, error) {
 	f := &Figure{Kind: kind}
 	f.Width, f.Height = figureSize(len(panels))
 	for i, p := range panels {
@@ -159,7 +196,7 @@ func New(runs []results.Run, curves []results.Curve, opt Options) (*Figure, erro
 		f.plots = append(f.plots, p.plot())
 	}
 	f.legend = legendOf(panels)
-	f.Title = title(cells, exps, kind, by)
+	f.Title = title
 	return f, nil
 }
 
@@ -213,9 +250,9 @@ func title(cells []*cell, exps []string, kind, by string) string {
 		sweeps[c.Sweep] = true
 	}
 	name := strings.Join(slices.Sorted(maps.Keys(sweeps)), ", ")
-	what := map[string]string{Fig3: "Fig. 3", Fig4: "Fig. 4", Metric: "by " + by}[kind]
+	what := map[string]string{Fig3: "Fig. 3", Fig4: "Fig. 4", Metric: "by " + by, Sensitivity: "final values against " + by}[kind]
 	across := fmt.Sprintf("medians across %d seeds", len(seeds))
-	if by != "model" {
+	if by != "model" && kind != Sensitivity {
 		across = "medians across the cells of each value"
 	}
 	return fmt.Sprintf("%s  ·  %s  ·  %s  ·  %d cells  ·  lines: %s, bands: min–max",

@@ -22,12 +22,25 @@ func (p *panel) plot() *plot.Plot {
 	if p.logY {
 		pl.Y.Tick.Marker = logTicks{}
 	}
+	if p.logX {
+		pl.X.Tick.Marker = logTicks{}
+	}
 	ok := func(y float64) bool { return finite(y) && (!p.logY || y > 0) }
 	tr := func(y float64) float64 {
 		if p.logY {
 			return math.Log10(y)
 		}
 		return y
+	}
+	for i := range p.series { // x on a log axis: log10 of the values, all positive (sensitivityFigure)
+		if p.logX {
+			s := &p.series[i]
+			xs := make([]float64, len(s.x))
+			for j, x := range s.x {
+				xs[j] = math.Log10(x)
+			}
+			s.x = xs
+		}
 	}
 	for _, s := range p.series {
 		// A band is drawn as polygons over the runs of points where both of
@@ -75,6 +88,15 @@ func (p *panel) plot() *plot.Plot {
 		}
 		l.LineStyle = lineStyle(s.g.color, s.layer)
 		pl.Add(l)
+		if p.markers {
+			if sc, err := plotter.NewScatter(xy); err == nil {
+				sc.GlyphStyle = draw.GlyphStyle{Color: s.g.color, Radius: vg.Points(2), Shape: draw.CircleGlyph{}}
+				pl.Add(sc)
+			}
+		}
+	}
+	if p.logX && pl.X.Min == pl.X.Max { // one value: a decade around it
+		pl.X.Min, pl.X.Max = pl.X.Min-0.5, pl.X.Max+0.5
 	}
 	if p.logY && pl.Y.Min == pl.Y.Max { // one value: give the log axis a decade around it
 		pl.Y.Min, pl.Y.Max = pl.Y.Min-0.5, pl.Y.Max+0.5

@@ -13,7 +13,8 @@ import (
 type panel struct {
 	title          string
 	xLabel, yLabel string
-	logY           bool
+	logY, logX     bool
+	markers        bool // a glyph at each point (lines of few points)
 	series         []series
 }
 

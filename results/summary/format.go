@@ -138,3 +138,57 @@ func CSV(w io.Writer, rows []Row) error {
 	cw.Flush()
 	return cw.Error()
 }
+
+// Table writes a table of text cells in format (text, markdown or csv), as
+// Text, Markdown and CSV write theirs; columns from numeric on are numbers,
+// which Markdown aligns right.
+func Table(w io.Writer, format string, header []string, rows [][]string, numeric int) error {
+	switch format {
+	case "text":
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, strings.Join(header, "\t"))
+		for _, r := range rows {
+			fmt.Fprintln(tw, strings.Join(r, "\t"))
+		}
+		return tw.Flush()
+	case "markdown":
+		var b strings.Builder
+		line := func(cells []string) {
+			b.WriteString("|")
+			for _, c := range cells {
+				b.WriteString(" " + strings.ReplaceAll(c, "|", `\|`) + " |")
+			}
+			b.WriteString("\n")
+		}
+		line(header)
+		rule := make([]string, len(header))
+		for i := range rule {
+			rule[i] = "---"
+			if i >= numeric {
+				rule[i] = "---:"
+			}
+		}
+		b.WriteString("|" + strings.Join(rule, "|") + "|\n")
+		for _, r := range rows {
+			line(r)
+		}
+		_, err := io.WriteString(w, b.String())
+		return err
+	case "csv":
+		cw := csv.NewWriter(w)
+		cw.Write(header)
+		for _, r := range rows {
+			cw.Write(r)
+		}
+		cw.Flush()
+		return cw.Error()
+	}
+	panic("summary: unknown format " + format)
+}
+
+// Short and Full write a number as Text (four significant digits) and CSV
+// (every digit) do.
+func Short(v float64) string { return short(v) }
+
+// Full writes every digit of v, as CSV does.
+func Full(v float64) string { return full(v) }
