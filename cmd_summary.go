@@ -88,5 +88,9 @@ func (c *summaryCmd) sensitivity(dir string, runs []results.Run, stdout, stderr 
 		rows = append(rows, []string{r.Line, r.ModelType, strconv.Itoa(int(r.Layer)), summary.Full(r.X), strconv.Itoa(r.N),
 			num(r.Median), num(r.Min), num(r.Max)})
 	}
-	return summary.Table(stdout, c.format, header, rows, 2)
+	right := make([]bool, len(header))
+	for i := 2; i < len(right); i++ {
+		right[i] = true
+	}
+	return summary.Table(stdout, c.format, header, rows, right)
 }

@@ -416,7 +416,7 @@ func TestReportUsage(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"plot", "-figure", "fig5", dir}, 2, `-figure: unknown figure "fig5" (valid: auto, fig3, fig4, metric)`},
+		{[]string{"plot", "-figure", "fig5", dir}, 2, `-figure: unknown figure "fig5" (valid: auto, fig3, fig4, metric, sensitivity)`},
 		{[]string{"plot", "-by", "lr", dir}, 2, `-by: unknown axis "lr" (valid: model, model_type, fback_type, leak, eta, w_decay, seed, or an experiment parameter such as tsteps)`},
 		{[]string{"plot", "-o", "figure.jpg", dir}, 2, `-o: figure.jpg: unknown extension ".jpg" (want .png, .svg or .pdf)`},
 		{[]string{"plot", "-o", "figure", dir}, 2, `unknown extension ""`},

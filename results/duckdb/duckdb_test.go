@@ -515,17 +515,7 @@ models:
 // the cells that measured it, as the README's queries assume. (That a NaN
 // measured stays NaN, not NULL, results' TestRunRoundTrip checks.)
 func TestDuckDBNulls(t *testing.T) {
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmp := t.TempDir()
-	dinv := filepath.Join(tmp, "dinv")
-	command(t, root, "go", "build", "-o", dinv, ".")
-	cfg := filepath.Join(tmp, "nulls.yaml")
-	if err := os.WriteFile(cfg, []byte(nullsConfig), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	tmp, dinv, cfg := buildWith(t, "nulls.yaml", nullsConfig)
 	out := filepath.Join(tmp, "out")
 	cmd := exec.CommandContext(t.Context(), dinv, "run", "-jobs", "2", "-out", out, cfg)
 	cmd.Dir = tmp
@@ -599,6 +589,25 @@ func TestDuckDBNulls(t *testing.T) {
 	if perModel != 3 {
 		t.Errorf("%d models, want 3", perModel)
 	}
+}
+
+// buildWith builds the dinv command into a temporary folder and writes a
+// configuration there: it returns the folder, the command and the
+// configuration's path.
+func buildWith(t *testing.T, name, config string) (tmp, dinv, cfg string) {
+	t.Helper()
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp = t.TempDir()
+	dinv = filepath.Join(tmp, "dinv")
+	command(t, root, "go", "build", "-o", dinv, ".")
+	cfg = filepath.Join(tmp, name)
+	if err := os.WriteFile(cfg, []byte(config), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return tmp, dinv, cfg
 }
 
 // command runs name with args in dir, the environment inherited, and returns

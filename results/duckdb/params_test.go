@@ -2,7 +2,6 @@ package duckdb
 
 import (
 	"database/sql"
-	"os"
 	"path/filepath"
 	"testing"
 )
@@ -12,15 +11,7 @@ import (
 // DuckDB reads as it is: an integer tsteps and a double dt, null for BP,
 // which reads neither.
 func TestDuckDBReadsParamColumns(t *testing.T) {
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmp := t.TempDir()
-	dinv := filepath.Join(tmp, "dinv")
-	command(t, root, "go", "build", "-o", dinv, ".")
-	cfg := filepath.Join(tmp, "params.yaml")
-	if err := os.WriteFile(cfg, []byte(`sweep: params
+	tmp, dinv, cfg := buildWith(t, "params.yaml", `sweep: params
 experiment: linear_regression
 seeds: [0]
 params: {num_iters: 30}
@@ -30,9 +21,7 @@ models:
 grid:
   tsteps: [5, 50]
   dt: [0.25, 0.5]
-`), 0o644); err != nil {
-		t.Fatal(err)
-	}
+`)
 	out := filepath.Join(tmp, "out")
 	command(t, tmp, dinv, "run", "-out", out, cfg)
 

@@ -90,59 +90,37 @@ func tenths(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) }
 func full(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 
 // Text writes rows as aligned columns.
-func Text(w io.Writer, rows []Row) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	cols, axes := ColumnsOf(rows), axisNames(rows)
-	fmt.Fprintln(tw, strings.Join(cols, "\t"))
-	for _, r := range rows {
-		fmt.Fprintln(tw, strings.Join(fields(r, axes, short, tenths, "-"), "\t"))
-	}
-	return tw.Flush()
-}
+func Text(w io.Writer, rows []Row) error { return writeRows(w, "text", rows) }
 
 // Markdown writes rows as a pipe table, numbers aligned right.
-func Markdown(w io.Writer, rows []Row) error {
-	var b strings.Builder
-	line := func(cells []string) {
-		b.WriteString("|")
-		for _, c := range cells {
-			b.WriteString(" " + strings.ReplaceAll(c, "|", `\|`) + " |")
-		}
-		b.WriteString("\n")
-	}
-	cols, axes := ColumnsOf(rows), axisNames(rows)
-	line(cols)
-	rule := make([]string, len(cols))
-	for i := range rule {
-		rule[i] = "---"
-		if i >= firstNumeric && cols[i] != "plan" {
-			rule[i] = "---:"
-		}
-	}
-	b.WriteString("|" + strings.Join(rule, "|") + "|\n")
-	for _, r := range rows {
-		line(fields(r, axes, short, tenths, "-"))
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
-}
+func Markdown(w io.Writer, rows []Row) error { return writeRows(w, "markdown", rows) }
 
 // CSV writes a header and one record per row.
-func CSV(w io.Writer, rows []Row) error {
-	cw := csv.NewWriter(w)
+func CSV(w io.Writer, rows []Row) error { return writeRows(w, "csv", rows) }
+
+// writeRows writes rows in format: numbers to four digits and "-" for
+// nothing, in CSV every digit and nothing.
+func writeRows(w io.Writer, format string, rows []Row) error {
 	cols, axes := ColumnsOf(rows), axisNames(rows)
-	cw.Write(cols)
-	for _, r := range rows {
-		cw.Write(fields(r, axes, full, full, ""))
+	num, secs, blank := short, tenths, "-"
+	if format == "csv" {
+		num, secs, blank = full, full, ""
 	}
-	cw.Flush()
-	return cw.Error()
+	cells := make([][]string, len(rows))
+	for i, r := range rows {
+		cells[i] = fields(r, axes, num, secs, blank)
+	}
+	right := make([]bool, len(cols))
+	for i := range right {
+		right[i] = i >= firstNumeric && cols[i] != "plan"
+	}
+	return Table(w, format, cols, cells, right)
 }
 
-// Table writes a table of text cells in format (text, markdown or csv), as
-// Text, Markdown and CSV write theirs; columns from numeric on are numbers,
-// which Markdown aligns right.
-func Table(w io.Writer, format string, header []string, rows [][]string, numeric int) error {
+// Table writes a table of text cells in format: text (aligned columns),
+// markdown (a pipe table, the columns that right says aligned right) or
+// csv.
+func Table(w io.Writer, format string, header []string, rows [][]string, right []bool) error {
 	switch format {
 	case "text":
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -164,7 +142,7 @@ func Table(w io.Writer, format string, header []string, rows [][]string, numeric
 		rule := make([]string, len(header))
 		for i := range rule {
 			rule[i] = "---"
-			if i >= numeric {
+			if i < len(right) && right[i] {
 				rule[i] = "---:"
 			}
 		}
