@@ -101,3 +101,63 @@ func checkConfigError(t *testing.T, err error, lines int) {
 		}
 	}
 }
+
+// FuzzSets feeds arbitrary command-line overrides (-set KEY=VALUE) to the
+// reader over the repository's sweep files. The properties are FuzzPlan's:
+// no panic; an error is a configuration error naming the file (and a line
+// of it, or the override); a plan's sweep.yaml, which holds the overridden
+// values, plans the same cells without the overrides.
+//
+//	go test -run '^$' -fuzz FuzzSets -fuzztime 10m ./sweep
+func FuzzSets(f *testing.F) {
+	files, _ := filepath.Glob("../testdata/plan/*.yaml")
+	if len(files) < 5 {
+		f.Fatalf("found %d seed files", len(files))
+	}
+	sets := [][2]string{
+		{"params.num_iters=20", "seeds=[0, 1]"},
+		{"grid.eta={log_uniform: [1.0e-4, 1.0e-1], samples: 3}", "zip=[[eta, leak_vals]]"},
+		{"models[0].leak=0.1", "defaults.w_decay=0"},
+		{"models[9]=1", "params[0].x=[1"},
+		{"grid.w_decay=[0, 1.0e-6]", "sample_seed=3"},
+	}
+	for i, path := range files {
+		src, err := os.ReadFile(path)
+		if err != nil {
+			f.Fatal(err)
+		}
+		s := sets[i%len(sets)]
+		f.Add(src, s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, src []byte, set1, set2 string) {
+		lines := bytes.Count(bytes.ReplaceAll(src, []byte("\r\n"), []byte("\n")), []byte("\n")) +
+			bytes.Count(bytes.ReplaceAll(src, []byte("\r\n"), nil), []byte("\r")) + 1
+		c, err := config.Parse("f.yaml", src, set1, set2)
+		if err != nil {
+			checkConfigError(t, err, lines)
+			return
+		}
+		p, err := NewPlan(c, 2000)
+		if err != nil {
+			checkConfigError(t, err, lines)
+			return
+		}
+		text, err := Resolved(p)
+		if err != nil {
+			t.Fatalf("Resolved: %v", err)
+		}
+		c2, err := config.Parse("sweep.yaml", text)
+		if err != nil {
+			t.Fatalf("sweep.yaml does not read back: %v\n%s", err, text)
+		}
+		q, err := NewPlan(c2, 2000)
+		if err != nil || len(q.Cells) != len(p.Cells) {
+			t.Fatalf("sweep.yaml plans %d cells (%v), the overridden file %d\n%s", len(q.Cells), err, len(p.Cells), text)
+		}
+		for i := range p.Cells {
+			if a, b := p.Cells[i], q.Cells[i]; a.ID != b.ID || a.Model != b.Model {
+				t.Fatalf("cell %d: %s %s, sweep.yaml plans %s %s\n%s", i, a.Model, a.ID, b.Model, b.ID, text)
+			}
+		}
+	})
+}
