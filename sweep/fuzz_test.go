@@ -35,45 +35,52 @@ func FuzzPlan(f *testing.F) {
 		}
 		f.Add(src)
 	}
-	f.Fuzz(func(t *testing.T, src []byte) {
-		// YAML ends a line at \r\n, \r or \n.
-		lines := bytes.Count(bytes.ReplaceAll(src, []byte("\r\n"), []byte("\n")), []byte("\n")) +
-			bytes.Count(bytes.ReplaceAll(src, []byte("\r\n"), nil), []byte("\r")) + 1
-		c, err := config.Parse("f.yaml", src)
-		if err != nil {
-			checkConfigError(t, err, lines)
-			return
+	f.Fuzz(func(t *testing.T, src []byte) { planRoundTrip(t, src) })
+}
+
+// planRoundTrip reads src with the overrides sets and checks the fuzz
+// targets' properties: an error is a configuration error naming the file
+// (and one of its lines, or an override); a plan's resolved sweep.yaml,
+// read without the overrides, plans the same cells, in the same order,
+// with the same names.
+func planRoundTrip(t *testing.T, src []byte, sets ...string) {
+	// YAML ends a line at \r\n, \r or \n.
+	lines := bytes.Count(bytes.ReplaceAll(src, []byte("\r\n"), []byte("\n")), []byte("\n")) +
+		bytes.Count(bytes.ReplaceAll(src, []byte("\r\n"), nil), []byte("\r")) + 1
+	c, err := config.Parse("f.yaml", src, sets...)
+	if err != nil {
+		checkConfigError(t, err, lines)
+		return
+	}
+	// A small cap keeps each input fast; the cap itself is part of what is
+	// tested (a refused plan is a configuration error).
+	p, err := NewPlan(c, 2000)
+	if err != nil {
+		checkConfigError(t, err, lines)
+		return
+	}
+	text, err := Resolved(p)
+	if err != nil {
+		t.Fatalf("Resolved: %v", err)
+	}
+	c2, err := config.Parse("sweep.yaml", text)
+	if err != nil {
+		t.Fatalf("sweep.yaml does not read back: %v\n%s", err, text)
+	}
+	q, err := NewPlan(c2, 2000)
+	if err != nil {
+		t.Fatalf("sweep.yaml does not plan: %v\n%s", err, text)
+	}
+	if len(q.Cells) != len(p.Cells) {
+		t.Fatalf("sweep.yaml plans %d cells, the file %d\n%s", len(q.Cells), len(p.Cells), text)
+	}
+	for i := range p.Cells {
+		a, b := p.Cells[i], q.Cells[i]
+		if a.ID != b.ID || a.Model != b.Model {
+			t.Fatalf("cell %d: %s %s (%s), sweep.yaml plans %s %s (%s)\n%s", i, a.Model, a.ID, a.Def.ParamsJSON(),
+				b.Model, b.ID, b.Def.ParamsJSON(), text)
 		}
-		// A small cap keeps each input fast; the cap itself is part of
-		// what is tested (a refused plan is a configuration error).
-		p, err := NewPlan(c, 2000)
-		if err != nil {
-			checkConfigError(t, err, lines)
-			return
-		}
-		text, err := Resolved(p)
-		if err != nil {
-			t.Fatalf("Resolved: %v", err)
-		}
-		c2, err := config.Parse("sweep.yaml", text)
-		if err != nil {
-			t.Fatalf("sweep.yaml does not read back: %v\n%s", err, text)
-		}
-		q, err := NewPlan(c2, 2000)
-		if err != nil {
-			t.Fatalf("sweep.yaml does not plan: %v\n%s", err, text)
-		}
-		if len(q.Cells) != len(p.Cells) {
-			t.Fatalf("sweep.yaml plans %d cells, the file %d\n%s", len(q.Cells), len(p.Cells), text)
-		}
-		for i := range p.Cells {
-			a, b := p.Cells[i], q.Cells[i]
-			if a.ID != b.ID || a.Model != b.Model {
-				t.Fatalf("cell %d: %s %s (%s), sweep.yaml plans %s %s (%s)\n%s", i, a.Model, a.ID, a.Def.ParamsJSON(),
-					b.Model, b.ID, b.Def.ParamsJSON(), text)
-			}
-		}
-	})
+	}
 }
 
 // checkConfigError checks that err is a configuration error whose parts
@@ -129,35 +136,5 @@ func FuzzSets(f *testing.F) {
 		s := sets[i%len(sets)]
 		f.Add(src, s[0], s[1])
 	}
-	f.Fuzz(func(t *testing.T, src []byte, set1, set2 string) {
-		lines := bytes.Count(bytes.ReplaceAll(src, []byte("\r\n"), []byte("\n")), []byte("\n")) +
-			bytes.Count(bytes.ReplaceAll(src, []byte("\r\n"), nil), []byte("\r")) + 1
-		c, err := config.Parse("f.yaml", src, set1, set2)
-		if err != nil {
-			checkConfigError(t, err, lines)
-			return
-		}
-		p, err := NewPlan(c, 2000)
-		if err != nil {
-			checkConfigError(t, err, lines)
-			return
-		}
-		text, err := Resolved(p)
-		if err != nil {
-			t.Fatalf("Resolved: %v", err)
-		}
-		c2, err := config.Parse("sweep.yaml", text)
-		if err != nil {
-			t.Fatalf("sweep.yaml does not read back: %v\n%s", err, text)
-		}
-		q, err := NewPlan(c2, 2000)
-		if err != nil || len(q.Cells) != len(p.Cells) {
-			t.Fatalf("sweep.yaml plans %d cells (%v), the overridden file %d\n%s", len(q.Cells), err, len(p.Cells), text)
-		}
-		for i := range p.Cells {
-			if a, b := p.Cells[i], q.Cells[i]; a.ID != b.ID || a.Model != b.Model {
-				t.Fatalf("cell %d: %s %s, sweep.yaml plans %s %s\n%s", i, a.Model, a.ID, b.Model, b.ID, text)
-			}
-		}
-	})
+	f.Fuzz(func(t *testing.T, src []byte, set1, set2 string) { planRoundTrip(t, src, set1, set2) })
 }
