@@ -81,10 +81,7 @@ func TestSetsRecorded(t *testing.T) {
 	cfg := "testdata/plan/mixed.yaml"
 	sha := func(args ...string) string {
 		t.Helper()
-		code, out, errs := cli(t, append(append([]string{"plan", "-json"}, args...), cfg)...)
-		if code != 0 {
-			t.Fatalf("plan: %s", errs)
-		}
+		out := planOutput(t, cfg, args...)
 		var row struct {
 			ConfigSHA256 string `json:"config_sha256"`
 		}
@@ -127,14 +124,7 @@ func TestSetsRecorded(t *testing.T) {
 // sample_seed draws others.
 func TestDrawnAxesStable(t *testing.T) {
 	cfg := "testdata/plan/random.yaml"
-	plan := func(args ...string) string {
-		t.Helper()
-		code, out, errs := cli(t, append(append([]string{"plan", "-json"}, args...), cfg)...)
-		if code != 0 {
-			t.Fatalf("plan: %s", errs)
-		}
-		return out
-	}
+	plan := func(args ...string) string { t.Helper(); return planOutput(t, cfg, args...) }
 	first := plan()
 	if again := plan(); again != first {
 		t.Fatal("two plans of a drawn sweep differ")
@@ -188,4 +178,14 @@ func TestDrawnAxesStable(t *testing.T) {
 	if !slices.Equal(ids(out), want) {
 		t.Errorf("sweep.yaml plans other cells than the configuration")
 	}
+}
+
+// planOutput is the output of plan -json with args for cfg; a failure fails t.
+func planOutput(t *testing.T, cfg string, args ...string) string {
+	t.Helper()
+	code, out, errs := cli(t, append(append([]string{"plan", "-json"}, args...), cfg)...)
+	if code != 0 {
+		t.Fatalf("plan: %s", errs)
+	}
+	return out
 }
